@@ -1,0 +1,128 @@
+"""Configuration read from environment variables.
+
+Every setting has a safe default so that `make run` works with no environment at all:
+SQLite under `instance/`, jobs run inline, no SMS provider. Production refuses to start
+without a SECRET_KEY.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Mapping
+
+ENVIRONMENTS = ("development", "testing", "production")
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a runnable app."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _dev_secret_key(instance_path: Path) -> str:
+    """A random key kept under instance/, so development sessions survive a restart."""
+    key_file = instance_path / "dev-secret-key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def database_options(url: str) -> dict[str, Any]:
+    """Engine options: a pre-pinged, bounded pool on PostgreSQL; a patient SQLite."""
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
+    return {
+        "pool_pre_ping": True,
+        "pool_size": 10,
+        "max_overflow": 10,
+        "pool_timeout": 5,
+        "pool_recycle": 1800,
+        "connect_args": {"connect_timeout": 5},
+    }
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the common postgres:// spellings and use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
+    """Build the Flask config mapping from an environment (os.environ in production)."""
+    name = env.get("HEATDESK_ENV", "production").strip().lower()
+    if name not in ENVIRONMENTS:
+        raise ConfigError(f"HEATDESK_ENV must be one of {', '.join(ENVIRONMENTS)}, got {name!r}")
+
+    secret_key = env.get("SECRET_KEY", "")
+    if not secret_key:
+        if name == "production":
+            raise ConfigError("SECRET_KEY must be set outside development and tests")
+        secret_key = "testing-only-secret" if name == "testing" else _dev_secret_key(instance_path)
+
+    default_db = f"sqlite:///{instance_path / 'heatdesk.sqlite3'}"
+    database_url = normalise_database_url(env.get("DATABASE_URL") or default_db)
+    redis_url = env.get("REDIS_URL") or None
+
+    return {
+        "HEATDESK_ENV": name,
+        "TESTING": name == "testing",
+        "DEBUG": False,
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": database_options(database_url),
+        "REDIS_URL": redis_url,
+        "RQ_QUEUE_PREFIX": env.get("RQ_QUEUE_PREFIX", "heatdesk-"),
+        "JOB_ID_PREFIX": env.get("JOB_ID_PREFIX", ""),
+        # Requests
+        "MAX_CONTENT_LENGTH": _int(env, "MAX_CONTENT_LENGTH", 1024 * 1024),
+        "TRUSTED_PROXIES": _int(env, "TRUSTED_PROXIES", 0),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool(env, "SESSION_COOKIE_SECURE", name == "production"),
+        "WTF_CSRF_TIME_LIMIT": 4 * 3600,
+        # Rate limits (Flask-Limiter); Redis storage when REDIS_URL is set.
+        "RATELIMIT_ENABLED": _bool(env, "RATELIMIT_ENABLED", True),
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or redis_url or "memory://",
+        "RATELIMIT_KEY_PREFIX": env.get("RATELIMIT_KEY_PREFIX", "heatdesk"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LIMIT_COMPLAINT_PER_ADDRESS": env.get("LIMIT_COMPLAINT_PER_ADDRESS", "10/hour;30/day"),
+        "LIMIT_COMPLAINT_PER_PHONE": env.get("LIMIT_COMPLAINT_PER_PHONE", "5/hour;10/day"),
+        "LIMIT_TRACK_PER_ADDRESS": env.get("LIMIT_TRACK_PER_ADDRESS", "20/minute;200/day"),
+        # The utility
+        "COMPANY_NAME": env.get("COMPANY_NAME", "包头热力"),
+        "DEFAULT_REGION": env.get("DEFAULT_REGION", "CN").upper(),
+        "TIMEZONE": env.get("TIMEZONE", "Asia/Shanghai"),
+        "MIN_INDOOR_TEMPERATURE": _int(env, "MIN_INDOOR_TEMPERATURE", 18),
+        # Languages
+        "LANGUAGES": ("zh_Hans", "en"),
+        "BABEL_DEFAULT_LOCALE": env.get("DEFAULT_LOCALE", "zh_Hans"),
+        "BABEL_DEFAULT_TIMEZONE": env.get("TIMEZONE", "Asia/Shanghai"),
+        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
+        # SMS provider (none in the demo: messages are recorded as not sent)
+        "TWILIO_ACCOUNT_SID": env.get("TWILIO_ACCOUNT_SID") or None,
+        "TWILIO_AUTH_TOKEN": env.get("TWILIO_AUTH_TOKEN") or None,
+        "TWILIO_FROM_NUMBER": env.get("TWILIO_FROM_NUMBER") or None,
+        "TWILIO_MESSAGING_SERVICE_SID": env.get("TWILIO_MESSAGING_SERVICE_SID") or None,
+    }

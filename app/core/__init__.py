@@ -1,0 +1,1 @@
+"""Shared foundations: time, domain errors, text hygiene, column types, transactions."""

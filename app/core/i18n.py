@@ -1,0 +1,37 @@
+"""Language choice and locale-aware formatting (Chinese by default, English on request)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app, request
+from flask_babel import format_datetime, get_locale
+
+LANG_COOKIE = "lang"
+
+
+def select_locale() -> str:
+    """The visitor's choice (cookie), else the browser's Accept-Language, else the default."""
+    supported = current_app.config["LANGUAGES"]
+    chosen = request.cookies.get(LANG_COOKIE)
+    if chosen in supported:
+        return chosen
+    match = request.accept_languages.best_match(["zh-Hans", "zh", "en"])
+    if match in ("zh-Hans", "zh"):
+        return "zh_Hans"
+    if match == "en":
+        return "en"
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def current_language() -> str:
+    """'zh_Hans' or 'en': the language of this request, stored on what residents create."""
+    locale = get_locale()
+    return "en" if locale is not None and locale.language == "en" else "zh_Hans"
+
+
+def format_when(moment: datetime | None) -> str:
+    """A due time as residents read it, in the company's zone: 11月21日 21:30 / 21 Nov 21:30."""
+    if moment is None:
+        return ""
+    pattern = "d MMM HH:mm" if current_language() == "en" else "M月d日 HH:mm"
+    return format_datetime(moment, pattern)

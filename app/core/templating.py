@@ -1,0 +1,36 @@
+"""Template helpers: locale-aware names, times and references, and the language switch."""
+from __future__ import annotations
+
+from flask import Flask, request, url_for
+
+from app.core.i18n import current_language, format_when
+from app.messaging.numbers import display_phone
+from app.tickets.lifecycle import STATUS_LABELS
+from app.tickets.references import format_reference
+
+
+def _localised(obj) -> str:
+    """The name of a district, category or team in the page's language."""
+    return obj.display_name(current_language()) if obj is not None else ""
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        when=format_when,
+        reference=format_reference,
+        status_label=lambda status: STATUS_LABELS[status],
+        localised=_localised,
+        phone=display_phone,
+    )
+
+    @app.context_processor
+    def _globals():
+        here = request.full_path.rstrip("?") if request else "/"
+        return {
+            "current_language": current_language(),
+            "language_links": [
+                ("zh_Hans", "中文", url_for("core.set_language", code="zh_Hans", next=here)),
+                ("en", "English", url_for("core.set_language", code="en", next=here)),
+            ],
+            "company_name": app.config["COMPANY_NAME"],
+        }

@@ -1,0 +1,1 @@
+"""Customer accounts and the heating network: district, substation, building."""

@@ -1,0 +1,1 @@
+"""The demo: a Baotou-like network, teams, staff, accounts and tickets in every state."""

@@ -1,0 +1,1 @@
+"""Background jobs: the queue, enqueue-after-commit, and the app context a job runs in."""

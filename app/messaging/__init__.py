@@ -1,0 +1,1 @@
+"""Notifications: the outbox, the SMS gateway and the delivery job."""

@@ -1,0 +1,60 @@
+"""Notifications to residents, written to the outbox in the resident's language.
+
+Only residents who consented get texts, and only on mobiles in the utility's region.
+"""
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import force_locale, gettext as _
+
+from app.core.i18n import format_when
+from app.messaging.numbers import may_text
+from app.messaging.outbox import queue_sms
+from app.tickets.references import format_reference
+
+
+def _send(ticket, kind: str, compose) -> None:
+    if not ticket.sms_consent or not may_text(ticket.phone):
+        return
+    with force_locale(ticket.language):
+        body = f"【{current_app.config['COMPANY_NAME']}】" + compose(format_reference(ticket.reference))
+    if ticket.id is None:
+        from app.extensions import db
+
+        db.session.flush()
+    queue_sms(to=ticket.phone, body=body, language=ticket.language, kind=kind, ticket_id=ticket.id)
+
+
+def received(ticket) -> None:
+    """The complaint is in: its reference, and when we will be in touch."""
+    if ticket.respond_due_at is not None:
+        _send(ticket, "received", lambda ref: _(
+            "Complaint received, reference %(ref)s. We will contact you by %(when)s.",
+            ref=ref, when=format_when(ticket.respond_due_at)))
+    else:
+        _send(ticket, "received", lambda ref: _(
+            "Complaint received, reference %(ref)s. We will contact you soon.", ref=ref))
+
+
+def technician_assigned(ticket) -> None:
+    """A technician has the job."""
+    _send(ticket, "assigned", lambda ref: _(
+        "Reference %(ref)s: a technician has been dispatched and will contact you.", ref=ref))
+
+
+def technician_on_the_way(ticket) -> None:
+    """The technician is coming: keep the phone on."""
+    _send(ticket, "en_route", lambda ref: _(
+        "Reference %(ref)s: the technician is on the way. Please keep your phone on.", ref=ref))
+
+
+def resolved_please_rate(ticket) -> None:
+    """Resolved: ask for the score."""
+    _send(ticket, "resolved", lambda ref: _(
+        "Reference %(ref)s is resolved. Please reply with a score from 1 to 5 (5 = very satisfied).",
+        ref=ref))
+
+
+def closed(ticket) -> None:
+    """Closed with the resident's score: thank them."""
+    _send(ticket, "closed", lambda ref: _("Reference %(ref)s is closed. Thank you for your feedback.", ref=ref))

@@ -1,0 +1,1 @@
+"""Service teams, the districts they serve, and assignment to a technician."""

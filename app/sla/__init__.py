@@ -1,0 +1,1 @@
+"""Service commitments: policies and the due-time arithmetic."""

@@ -1,0 +1,37 @@
+"""SLA policies: category × priority → respond, on-site and resolve targets."""
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.models import enum_column
+from app.extensions import db
+from app.tickets.models import Category, Priority
+
+
+class Calendar(enum.StrEnum):
+    CONTINUOUS = "continuous"  # round the clock: heating faults in season
+    BUSINESS = "business"  # working hours on working days: billing and service questions
+
+
+class SlaPolicy(db.Model):
+    """The promised times for one category at one priority, in minutes of its calendar."""
+
+    __tablename__ = "sla_policies"
+    __table_args__ = (
+        UniqueConstraint("category_id", "priority", name="category_priority"),
+        CheckConstraint("respond_minutes > 0 AND resolve_minutes > 0", name="positive_targets"),
+        CheckConstraint("on_site_minutes IS NULL OR on_site_minutes > 0", name="positive_on_site"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
+    priority: Mapped[Priority] = mapped_column(enum_column(Priority))
+    respond_minutes: Mapped[int] = mapped_column(Integer)
+    on_site_minutes: Mapped[int | None] = mapped_column(Integer)  # None: no visit is promised
+    resolve_minutes: Mapped[int] = mapped_column(Integer)
+    calendar: Mapped[Calendar] = mapped_column(enum_column(Calendar))
+
+    category: Mapped[Category] = relationship()

@@ -1,0 +1,1 @@
+"""Tickets, their append-only audit trail, and the lifecycle that changes them."""

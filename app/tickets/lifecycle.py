@@ -1,0 +1,312 @@
+"""The one place ticket states change.
+
+Each action names the states it may start from and the state it leads to. Every change is
+checked here, recorded as a TicketEvent, and adds the notifications it causes to the outbox.
+Functions never commit: the boundary (view, webhook, job) does, once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from app.core.errors import IllegalTransition, ValidationFailed
+from app.core.text import clean_text
+from app.core.time import utcnow
+from app.extensions import db
+from app.messaging import notify
+from app.sla import service as sla
+from app.tickets.models import ActorKind, Closure, Status, Ticket, TicketEvent
+
+S = Status
+WORKING = frozenset({S.ASSIGNED, S.ACKNOWLEDGED, S.EN_ROUTE, S.ON_SITE})
+UNASSIGNED = frozenset({S.NEW, S.REOPENED, S.TRANSFERRED})
+
+# action → the states it may start from
+ALLOWED_FROM: dict[str, frozenset[Status]] = {
+    "assign": UNASSIGNED | WORKING,
+    "acknowledge": frozenset({S.ASSIGNED}),
+    "depart": frozenset({S.ACKNOWLEDGED}),
+    "arrive": frozenset({S.ACKNOWLEDGED, S.EN_ROUTE}),
+    "wait_for_resident": WORKING,
+    "resume": frozenset({S.WAITING}),
+    "resolve": WORKING,
+    "rate": frozenset({S.RESOLVED}),
+    "close_without_response": frozenset({S.RESOLVED}),
+    "close_after_callback": frozenset({S.REOPENED}),
+    "reopen": frozenset({S.RESOLVED, S.CLOSED}),
+    "transfer": UNASSIGNED | WORKING,
+    "cancel": UNASSIGNED | WORKING | {S.WAITING},
+}
+
+MAX_NOTE = 2000
+RESOLUTION_CODES = (
+    "valve_adjusted",
+    "air_bled",
+    "leak_repaired",
+    "substation_fault",
+    "meets_standard",
+    "referred_to_billing",
+    "other",
+)
+
+STATUS_LABELS = {
+    S.NEW: _l("Received"),
+    S.ASSIGNED: _l("Dispatched"),
+    S.ACKNOWLEDGED: _l("Accepted by technician"),
+    S.EN_ROUTE: _l("Technician on the way"),
+    S.ON_SITE: _l("Technician on site"),
+    S.WAITING: _l("Waiting for you"),
+    S.RESOLVED: _l("Resolved"),
+    S.CLOSED: _l("Closed"),
+    S.REOPENED: _l("Reopened"),
+    S.TRANSFERRED: _l("Transferred"),
+    S.CANCELLED: _l("Cancelled"),
+}
+
+ACTION_LABELS = {
+    "assign": _l("assigned"),
+    "acknowledge": _l("acknowledged"),
+    "depart": _l("set en route"),
+    "arrive": _l("set on site"),
+    "wait_for_resident": _l("put on hold for the resident"),
+    "resume": _l("resumed"),
+    "resolve": _l("resolved"),
+    "rate": _l("rated"),
+    "close_without_response": _l("closed without a response"),
+    "close_after_callback": _l("closed after the call-back"),
+    "reopen": _l("reopened"),
+    "transfer": _l("transferred"),
+    "cancel": _l("cancelled"),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a resident, a member of staff, or the system itself."""
+
+    kind: ActorKind
+    user: Any = None  # app.auth.models.User for staff
+
+    @classmethod
+    def resident(cls) -> "Actor":
+        return cls(ActorKind.RESIDENT)
+
+    @classmethod
+    def system(cls) -> "Actor":
+        return cls(ActorKind.SYSTEM)
+
+    @classmethod
+    def staff(cls, user: Any) -> "Actor":
+        return cls(ActorKind.STAFF, user)
+
+
+def allowed_actions(ticket: Ticket) -> list[str]:
+    """The actions the ticket's state allows (roles are checked by the caller)."""
+    return [action for action, sources in ALLOWED_FROM.items() if ticket.status in sources]
+
+
+def record(ticket: Ticket, actor: Actor, action: str, *, to: Status | None = None, note: str = "",
+           public: bool = False, data: dict | None = None, now: datetime | None = None) -> TicketEvent:
+    """Append an event to the ticket's audit trail (a change of state when `to` is given)."""
+    event = TicketEvent(
+        ticket=ticket,
+        created_at=now or utcnow(),
+        actor_kind=actor.kind,
+        actor=actor.user,
+        action=action,
+        from_status=ticket.status if to is not None else None,
+        to_status=to,
+        note=note,
+        public=public,
+        data=data or {},
+    )
+    db.session.add(event)
+    if to is not None:
+        ticket.status = to
+    return event
+
+
+def _check(ticket: Ticket, action: str) -> None:
+    if ticket.status not in ALLOWED_FROM[action]:
+        raise IllegalTransition(
+            _l(
+                "This ticket is %(status)s and cannot be %(action)s.",
+                status=STATUS_LABELS[ticket.status],
+                action=ACTION_LABELS[action],
+            )
+        )
+
+
+def _reason(text: str | None, field: str = "reason", *, required: bool = True) -> str:
+    cleaned = clean_text(text, multiline=True)
+    if required and not cleaned:
+        raise ValidationFailed({field: _l("Please give a reason.")})
+    if len(cleaned) > MAX_NOTE:
+        raise ValidationFailed({field: _l("Please keep this under %(n)d characters.", n=MAX_NOTE)})
+    return cleaned
+
+
+def open_ticket(ticket: Ticket, actor: Actor, now: datetime) -> TicketEvent:
+    """The first event: the complaint was received (intake calls this)."""
+    return record(ticket, actor, "create", to=Status.NEW, public=True, now=now,
+                  data={"channel": ticket.channel.value})
+
+
+def assign(ticket: Ticket, technician: Any, actor: Actor, now: datetime | None = None,
+           note: str = "") -> TicketEvent:
+    """Dispatch to a technician of the ticket's team (also a reassignment)."""
+    _check(ticket, "assign")
+    if (technician is None or not technician.active or technician.team_id is None
+            or technician.role != "technician"):
+        raise ValidationFailed({"assignee": _l("Choose an active technician.")})
+    if ticket.team_id is not None and technician.team_id != ticket.team_id:
+        raise ValidationFailed({"assignee": _l("That technician is not in this ticket's team.")})
+    previous = ticket.assignee
+    ticket.team_id = technician.team_id
+    ticket.assignee = technician
+    event = record(ticket, actor, "assign", to=Status.ASSIGNED, public=True, now=now,
+                   note=_reason(note, "note", required=False),
+                   data={"assignee_id": technician.id, "previous_assignee_id": previous.id if previous else None})
+    notify.technician_assigned(ticket)
+    return event
+
+
+def acknowledge(ticket: Ticket, actor: Actor, now: datetime | None = None) -> TicketEvent:
+    """The technician accepts the job: the response clock is met."""
+    _check(ticket, "acknowledge")
+    now = now or utcnow()
+    if ticket.responded_at is None:
+        ticket.responded_at = now
+    return record(ticket, actor, "acknowledge", to=Status.ACKNOWLEDGED, public=True, now=now)
+
+
+def depart(ticket: Ticket, actor: Actor, now: datetime | None = None) -> TicketEvent:
+    """The technician is on the way."""
+    _check(ticket, "depart")
+    event = record(ticket, actor, "depart", to=Status.EN_ROUTE, public=True, now=now)
+    notify.technician_on_the_way(ticket)
+    return event
+
+
+def arrive(ticket: Ticket, actor: Actor, now: datetime | None = None) -> TicketEvent:
+    """The technician is at the flat or the substation: the on-site clock is met."""
+    _check(ticket, "arrive")
+    now = now or utcnow()
+    if ticket.on_site_at is None:
+        ticket.on_site_at = now
+    return record(ticket, actor, "arrive", to=Status.ON_SITE, public=True, now=now)
+
+
+def wait_for_resident(ticket: Ticket, actor: Actor, reason: str, now: datetime | None = None) -> TicketEvent:
+    """Hold the ticket for the resident (not home, no access): the SLA clocks pause."""
+    _check(ticket, "wait_for_resident")
+    now = now or utcnow()
+    note = _reason(reason)
+    ticket.status_before_wait = ticket.status
+    sla.pause(ticket, now)
+    return record(ticket, actor, "wait_for_resident", to=Status.WAITING, note=note, public=True, now=now)
+
+
+def resume(ticket: Ticket, actor: Actor, now: datetime | None = None, note: str = "") -> TicketEvent:
+    """Back to work where it stopped; the clocks run again with the time they had left."""
+    _check(ticket, "resume")
+    now = now or utcnow()
+    back_to = ticket.status_before_wait or Status.ASSIGNED
+    ticket.status_before_wait = None
+    sla.resume(ticket, now)
+    return record(ticket, actor, "resume", to=back_to, public=True, now=now,
+                  note=_reason(note, "note", required=False))
+
+
+def resolve(ticket: Ticket, actor: Actor, resolution_code: str, note: str = "",
+            now: datetime | None = None) -> TicketEvent:
+    """The fault is dealt with; the resident is asked for a score."""
+    _check(ticket, "resolve")
+    if resolution_code not in RESOLUTION_CODES:
+        raise ValidationFailed({"resolution_code": _l("Choose how the problem was resolved.")})
+    now = now or utcnow()
+    ticket.resolution_code = resolution_code
+    ticket.resolved_at = now
+    event = record(ticket, actor, "resolve", to=Status.RESOLVED, public=True, now=now,
+                   note=_reason(note, "note", required=False), data={"resolution_code": resolution_code})
+    notify.resolved_please_rate(ticket)
+    return event
+
+
+def rate(ticket: Ticket, score: int, comment: str = "", actor: Actor | None = None,
+         now: datetime | None = None) -> TicketEvent:
+    """The resident's score closes the loop, or (1–2) reopens it for a supervisor's call-back."""
+    _check(ticket, "rate")
+    if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
+        raise ValidationFailed({"score": _l("Choose a score from 1 to 5.")})
+    now = now or utcnow()
+    comment = _reason(comment, "comment", required=False)
+    ticket.satisfaction_score = score
+    ticket.satisfaction_comment = comment or None
+    actor = actor or Actor.resident()
+    data = {"score": score}
+    if score <= 2:
+        ticket.resolved_at = None
+        event = record(ticket, actor, "rate", to=Status.REOPENED, note=comment, public=True, now=now, data=data)
+        return event
+    ticket.closure = Closure.RATED
+    ticket.closed_at = now
+    event = record(ticket, actor, "rate", to=Status.CLOSED, note=comment, public=True, now=now, data=data)
+    notify.closed(ticket)
+    return event
+
+
+def close_without_response(ticket: Ticket, actor: Actor, now: datetime | None = None) -> TicketEvent:
+    """The resident never answered the survey: close with a recorded 'no response'."""
+    _check(ticket, "close_without_response")
+    now = now or utcnow()
+    ticket.closure = Closure.NO_RESPONSE
+    ticket.closed_at = now
+    return record(ticket, actor, "close_without_response", to=Status.CLOSED, public=True, now=now)
+
+
+def close_after_callback(ticket: Ticket, actor: Actor, reason: str, now: datetime | None = None) -> TicketEvent:
+    """The supervisor called back and records why the resident stays unsatisfied."""
+    _check(ticket, "close_after_callback")
+    now = now or utcnow()
+    note = _reason(reason)
+    ticket.closure = Closure.CALLBACK
+    ticket.closed_at = now
+    return record(ticket, actor, "close_after_callback", to=Status.CLOSED, note=note, now=now)
+
+
+def reopen(ticket: Ticket, actor: Actor, reason: str, now: datetime | None = None) -> TicketEvent:
+    """Not fixed after all: back to the team."""
+    _check(ticket, "reopen")
+    note = _reason(reason)
+    ticket.closure = None
+    ticket.closed_at = None
+    ticket.resolved_at = None
+    return record(ticket, actor, "reopen", to=Status.REOPENED, note=note, public=True, now=now)
+
+
+def transfer(ticket: Ticket, team: Any, actor: Actor, reason: str, now: datetime | None = None) -> TicketEvent:
+    """Hand the ticket to another team; it waits there to be dispatched."""
+    _check(ticket, "transfer")
+    note = _reason(reason)
+    if team is None:
+        raise ValidationFailed({"team": _l("Choose a team.")})
+    if team.id == ticket.team_id:
+        raise ValidationFailed({"team": _l("The ticket is already with that team.")})
+    previous_team_id = ticket.team_id
+    ticket.team_id = team.id
+    ticket.assignee = None
+    return record(ticket, actor, "transfer", to=Status.TRANSFERRED, note=note, now=now,
+                  data={"team_id": team.id, "previous_team_id": previous_team_id})
+
+
+def cancel(ticket: Ticket, actor: Actor, reason: str, now: datetime | None = None) -> TicketEvent:
+    """Withdrawn or a duplicate: the reason is required and shown to the resident."""
+    _check(ticket, "cancel")
+    note = _reason(reason)
+    ticket.sla_paused_at = None
+    ticket.status_before_wait = None
+    return record(ticket, actor, "cancel", to=Status.CANCELLED, note=note, public=True, now=now)

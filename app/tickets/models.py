@@ -1,0 +1,208 @@
+"""Ticket, TicketEvent and Category."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    event,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.models import Timestamped, enum_column
+from app.core.time import utcnow
+from app.core.types import UTCDateTime
+from app.extensions import db
+
+
+class Status(enum.StrEnum):
+    NEW = "new"
+    ASSIGNED = "assigned"
+    ACKNOWLEDGED = "acknowledged"
+    EN_ROUTE = "en_route"
+    ON_SITE = "on_site"
+    WAITING = "waiting"  # waiting for the resident: SLA clocks paused
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+    TRANSFERRED = "transferred"
+    CANCELLED = "cancelled"
+
+
+OPEN_STATUSES = frozenset(Status) - {Status.RESOLVED, Status.CLOSED, Status.CANCELLED}
+
+
+class Priority(enum.StrEnum):
+    EMERGENCY = "emergency"
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
+
+
+class Channel(enum.StrEnum):
+    WEB = "web"
+    PHONE = "phone"
+    SMS = "sms"
+    VOICE = "voice"
+    API = "api"
+
+
+class Closure(enum.StrEnum):
+    """How the loop was closed."""
+
+    RATED = "rated"  # the resident gave a score of 3 or more
+    NO_RESPONSE = "no_response"  # the resident never answered the survey
+    CALLBACK = "callback"  # a supervisor called back and recorded why the resident stays unsatisfied
+
+
+class ActorKind(enum.StrEnum):
+    RESIDENT = "resident"
+    STAFF = "staff"
+    SYSTEM = "system"
+
+
+class Category(db.Model):
+    """A kind of complaint with its default priority."""
+
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    name_en: Mapped[str] = mapped_column(String(80))
+    default_priority: Mapped[Priority] = mapped_column(enum_column(Priority))
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    def display_name(self, locale: str) -> str:
+        return self.name_en if locale == "en" else self.name
+
+
+class Ticket(Timestamped, db.Model):
+    """One complaint, from intake to the resident's score."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        CheckConstraint("indoor_temp IS NULL OR (indoor_temp >= -10 AND indoor_temp <= 40)", name="indoor_temp_range"),
+        CheckConstraint(
+            "satisfaction_score IS NULL OR (satisfaction_score >= 1 AND satisfaction_score <= 5)",
+            name="score_range",
+        ),
+        CheckConstraint("(status = 'closed') = (closure IS NOT NULL)", name="closed_has_closure"),
+        CheckConstraint("(status = 'waiting') = (sla_paused_at IS NOT NULL)", name="waiting_pauses_sla"),
+        CheckConstraint(
+            "status NOT IN ('assigned', 'acknowledged', 'en_route', 'on_site') OR assignee_id IS NOT NULL",
+            name="work_has_assignee",
+        ),
+        Index("ix_tickets_team_status", "team_id", "status"),
+        Index("ix_tickets_assignee_status", "assignee_id", "status"),
+        Index("ix_tickets_phone_created", "phone", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(12), unique=True)
+    status: Mapped[Status] = mapped_column(enum_column(Status), default=Status.NEW, index=True)
+    channel: Mapped[Channel] = mapped_column(enum_column(Channel))
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
+    priority: Mapped[Priority] = mapped_column(enum_column(Priority))
+    language: Mapped[str] = mapped_column(String(8), default="zh_Hans")
+
+    # The resident, as they gave themselves
+    name: Mapped[str] = mapped_column(String(60))
+    phone: Mapped[str] = mapped_column(String(20))
+    sms_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("customer_accounts.id"), index=True)
+
+    # Where: resolved to the network when possible; the typed address is always kept
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"), index=True)
+    substation_id: Mapped[int | None] = mapped_column(ForeignKey("substations.id"), index=True)
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id"), index=True)
+    address_text: Mapped[str] = mapped_column(String(200), default="")
+    unit: Mapped[str] = mapped_column(String(16), default="")
+    flat: Mapped[str] = mapped_column(String(16), default="")
+
+    indoor_temp: Mapped[Decimal | None] = mapped_column(Numeric(4, 1))
+    description: Mapped[str] = mapped_column(Text, default="")
+
+    # Who works it; no team means the agents' triage queue
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    # The promise (SLA clocks)
+    sla_policy_id: Mapped[int | None] = mapped_column(ForeignKey("sla_policies.id"))
+    respond_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    on_site_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolve_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    on_site_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sla_paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status_before_wait: Mapped[Status | None] = mapped_column(enum_column(Status, name="status_before_wait"))
+
+    # The outcome and the loop
+    resolution_code: Mapped[str | None] = mapped_column(String(40))
+    satisfaction_score: Mapped[int | None] = mapped_column(Integer)
+    satisfaction_comment: Mapped[str | None] = mapped_column(Text)
+    closure: Mapped[Closure | None] = mapped_column(enum_column(Closure))
+
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    __mapper_args__ = {"version_id_col": version}
+
+    category: Mapped[Category] = relationship()
+    account: Mapped["CustomerAccount | None"] = relationship()  # noqa: F821
+    district: Mapped["District | None"] = relationship()  # noqa: F821
+    substation: Mapped["Substation | None"] = relationship()  # noqa: F821
+    building: Mapped["Building | None"] = relationship()  # noqa: F821
+    team: Mapped["Team | None"] = relationship()  # noqa: F821
+    assignee: Mapped["User | None"] = relationship()  # noqa: F821
+    sla_policy: Mapped["SlaPolicy | None"] = relationship()  # noqa: F821
+    events: Mapped[list["TicketEvent"]] = relationship(
+        back_populates="ticket", order_by="TicketEvent.id", cascade="save-update, merge"
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def in_triage(self) -> bool:
+        """No team could be found: the agents must place it."""
+        return self.team_id is None and self.is_open
+
+
+class TicketEvent(db.Model):
+    """One entry of a ticket's audit trail. Append-only: never updated, never deleted."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    actor_kind: Mapped[ActorKind] = mapped_column(enum_column(ActorKind))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    from_status: Mapped[Status | None] = mapped_column(enum_column(Status, name="event_from_status"))
+    to_status: Mapped[Status | None] = mapped_column(enum_column(Status, name="event_to_status"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="events")
+    actor: Mapped["User | None"] = relationship()  # noqa: F821
+
+
+@event.listens_for(TicketEvent, "before_update")
+@event.listens_for(TicketEvent, "before_delete")
+def _events_are_append_only(mapper, connection, target: TicketEvent) -> None:
+    raise RuntimeError("ticket events are append-only")
