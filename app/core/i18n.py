@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 from flask_babel import format_datetime, get_locale
 
 LANG_COOKIE = "lang"
@@ -11,6 +11,8 @@ LANG_COOKIE = "lang"
 
 def select_locale() -> str:
     """The visitor's choice (cookie), else the browser's Accept-Language, else the default."""
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     supported = current_app.config["LANGUAGES"]
     chosen = request.cookies.get(LANG_COOKIE)
     if chosen in supported:
