@@ -90,6 +90,8 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         "TESTING": name == "testing",
         "DEBUG": False,
         "SECRET_KEY": secret_key,
+        # Tests hash many demo users: a cheap method there, the strong default everywhere else.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000" if name == "testing" else "scrypt",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": database_options(database_url),
         "REDIS_URL": redis_url,

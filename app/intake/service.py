@@ -98,10 +98,12 @@ def submit_complaint(data: ComplaintInput, actor: Actor, now: datetime | None = 
 
     team = team_for_district(ticket.district_id) if ticket.building_id else None
     if team is not None:
-        ticket.team_id = team.id
+        # Lock and count before the ticket points at the team: that reference takes a key-share
+        # lock on the team row, and two intakes holding it would deadlock on FOR UPDATE.
         technician = least_loaded_technician(team)
+        ticket.team_id = team.id
         if technician is not None:
-            lifecycle.assign(ticket, technician, Actor.system(), now=now)
+            lifecycle.assign(ticket, technician, Actor.system(), now=now, notify_resident=False)
     notify.received(ticket)
     db.session.flush()
     return ticket

@@ -24,7 +24,8 @@ def least_loaded_technician(team: Team) -> User | None:
     The team row is locked first (FOR UPDATE on PostgreSQL; SQLite transactions are already
     serialised by BEGIN IMMEDIATE), so two complaints arriving together for the same team are
     counted one after the other and never both read the same stale load. The lock is held until
-    the caller's transaction ends.
+    the caller's transaction ends. Call it before anything in the transaction references the
+    team row, or two callers can deadlock (see intake).
     """
     db.session.execute(select(Team.id).where(Team.id == team.id).with_for_update())
     load = func.count(Ticket.id)

@@ -6,9 +6,10 @@ Functions never commit: the boundary (view, webhook, job) does, once.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from flask_babel import lazy_gettext as _l
 
@@ -129,6 +130,21 @@ def record(ticket: Ticket, actor: Actor, action: str, *, to: Status | None = Non
     return event
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _transition(func: F) -> F:
+    """Apply a transition without autoflush: a half-made change must never reach the database,
+    where the check constraints (e.g. waiting ⇔ clocks paused) would rightly refuse it."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with db.session.no_autoflush:
+            return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
 def _check(ticket: Ticket, action: str) -> None:
     if ticket.status not in ALLOWED_FROM[action]:
         raise IllegalTransition(
@@ -149,15 +165,19 @@ def _reason(text: str | None, field: str = "reason", *, required: bool = True) -
     return cleaned
 
 
+@_transition
 def open_ticket(ticket: Ticket, actor: Actor, now: datetime) -> TicketEvent:
     """The first event: the complaint was received (intake calls this)."""
     return record(ticket, actor, "create", to=Status.NEW, public=True, now=now,
                   data={"channel": ticket.channel.value})
 
 
+@_transition
 def assign(ticket: Ticket, technician: Any, actor: Actor, now: datetime | None = None,
-           note: str = "") -> TicketEvent:
-    """Dispatch to a technician of the ticket's team (also a reassignment)."""
+           note: str = "", notify_resident: bool = True) -> TicketEvent:
+    """Dispatch to a technician of the ticket's team (also a reassignment).
+
+    Intake passes notify_resident=False: its confirmation already says who has the job."""
     _check(ticket, "assign")
     if (technician is None or not technician.active or technician.team_id is None
             or technician.role != "technician"):
@@ -170,10 +190,12 @@ def assign(ticket: Ticket, technician: Any, actor: Actor, now: datetime | None =
     event = record(ticket, actor, "assign", to=Status.ASSIGNED, public=True, now=now,
                    note=_reason(note, "note", required=False),
                    data={"assignee_id": technician.id, "previous_assignee_id": previous.id if previous else None})
-    notify.technician_assigned(ticket)
+    if notify_resident:
+        notify.technician_assigned(ticket)
     return event
 
 
+@_transition
 def acknowledge(ticket: Ticket, actor: Actor, now: datetime | None = None) -> TicketEvent:
     """The technician accepts the job: the response clock is met."""
     _check(ticket, "acknowledge")
@@ -183,6 +205,7 @@ def acknowledge(ticket: Ticket, actor: Actor, now: datetime | None = None) -> Ti
     return record(ticket, actor, "acknowledge", to=Status.ACKNOWLEDGED, public=True, now=now)
 
 
+@_transition
 def depart(ticket: Ticket, actor: Actor, now: datetime | None = None) -> TicketEvent:
     """The technician is on the way."""
     _check(ticket, "depart")
@@ -191,6 +214,7 @@ def depart(ticket: Ticket, actor: Actor, now: datetime | None = None) -> TicketE
     return event
 
 
+@_transition
 def arrive(ticket: Ticket, actor: Actor, now: datetime | None = None) -> TicketEvent:
     """The technician is at the flat or the substation: the on-site clock is met."""
     _check(ticket, "arrive")
@@ -200,6 +224,7 @@ def arrive(ticket: Ticket, actor: Actor, now: datetime | None = None) -> TicketE
     return record(ticket, actor, "arrive", to=Status.ON_SITE, public=True, now=now)
 
 
+@_transition
 def wait_for_resident(ticket: Ticket, actor: Actor, reason: str, now: datetime | None = None) -> TicketEvent:
     """Hold the ticket for the resident (not home, no access): the SLA clocks pause."""
     _check(ticket, "wait_for_resident")
@@ -210,6 +235,7 @@ def wait_for_resident(ticket: Ticket, actor: Actor, reason: str, now: datetime |
     return record(ticket, actor, "wait_for_resident", to=Status.WAITING, note=note, public=True, now=now)
 
 
+@_transition
 def resume(ticket: Ticket, actor: Actor, now: datetime | None = None, note: str = "") -> TicketEvent:
     """Back to work where it stopped; the clocks run again with the time they had left."""
     _check(ticket, "resume")
@@ -221,6 +247,7 @@ def resume(ticket: Ticket, actor: Actor, now: datetime | None = None, note: str 
                   note=_reason(note, "note", required=False))
 
 
+@_transition
 def resolve(ticket: Ticket, actor: Actor, resolution_code: str, note: str = "",
             now: datetime | None = None) -> TicketEvent:
     """The fault is dealt with; the resident is asked for a score."""
@@ -236,6 +263,7 @@ def resolve(ticket: Ticket, actor: Actor, resolution_code: str, note: str = "",
     return event
 
 
+@_transition
 def rate(ticket: Ticket, score: int, comment: str = "", actor: Actor | None = None,
          now: datetime | None = None) -> TicketEvent:
     """The resident's score closes the loop, or (1–2) reopens it for a supervisor's call-back."""
@@ -259,6 +287,7 @@ def rate(ticket: Ticket, score: int, comment: str = "", actor: Actor | None = No
     return event
 
 
+@_transition
 def close_without_response(ticket: Ticket, actor: Actor, now: datetime | None = None) -> TicketEvent:
     """The resident never answered the survey: close with a recorded 'no response'."""
     _check(ticket, "close_without_response")
@@ -268,6 +297,7 @@ def close_without_response(ticket: Ticket, actor: Actor, now: datetime | None = 
     return record(ticket, actor, "close_without_response", to=Status.CLOSED, public=True, now=now)
 
 
+@_transition
 def close_after_callback(ticket: Ticket, actor: Actor, reason: str, now: datetime | None = None) -> TicketEvent:
     """The supervisor called back and records why the resident stays unsatisfied."""
     _check(ticket, "close_after_callback")
@@ -278,6 +308,7 @@ def close_after_callback(ticket: Ticket, actor: Actor, reason: str, now: datetim
     return record(ticket, actor, "close_after_callback", to=Status.CLOSED, note=note, now=now)
 
 
+@_transition
 def reopen(ticket: Ticket, actor: Actor, reason: str, now: datetime | None = None) -> TicketEvent:
     """Not fixed after all: back to the team."""
     _check(ticket, "reopen")
@@ -288,6 +319,7 @@ def reopen(ticket: Ticket, actor: Actor, reason: str, now: datetime | None = Non
     return record(ticket, actor, "reopen", to=Status.REOPENED, note=note, public=True, now=now)
 
 
+@_transition
 def transfer(ticket: Ticket, team: Any, actor: Actor, reason: str, now: datetime | None = None) -> TicketEvent:
     """Hand the ticket to another team; it waits there to be dispatched."""
     _check(ticket, "transfer")
@@ -303,6 +335,7 @@ def transfer(ticket: Ticket, team: Any, actor: Actor, reason: str, now: datetime
                   data={"team_id": team.id, "previous_team_id": previous_team_id})
 
 
+@_transition
 def cancel(ticket: Ticket, actor: Actor, reason: str, now: datetime | None = None) -> TicketEvent:
     """Withdrawn or a duplicate: the reason is required and shown to the resident."""
     _check(ticket, "cancel")
