@@ -6,7 +6,7 @@ export FLASK_APP := wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test worker install install-dev translations extract-messages migrate seed clean
+.PHONY: run test worker shell install install-dev translations extract-messages migrate seed clean
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ worker: $(BIN)/.installed
 	@test -n "$$REDIS_URL" || { echo "REDIS_URL is not set: jobs run inline, no worker needed"; exit 1; }
 	HEATDESK_ENV=$${HEATDESK_ENV:-development} $(BIN)/rq worker --with-scheduler --url "$$REDIS_URL" \
 		--serializer rq.serializers.JSONSerializer $$($(BIN)/flask queues)
+
+## A Python shell inside the app (staff actions until the staff desk exists).
+shell: translations
+	HEATDESK_ENV=$${HEATDESK_ENV:-development} $(BIN)/flask shell
 
 ## The whole suite: SQLite and fakeredis by default; PostgreSQL and Redis with TEST_DATABASE_URL and TEST_REDIS_URL.
 test: $(BIN)/.installed-dev translations

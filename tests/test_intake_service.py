@@ -206,3 +206,10 @@ def test_every_channel_uses_the_same_service(make_ticket, channel):
     ticket = make_ticket(channel=channel)
     assert ticket.channel is channel
     assert ticket.events[0].data == {"channel": channel.value}
+
+
+def test_chinese_text_can_be_searched(make_ticket):
+    make_ticket(description="暖气片上热下凉，需要放气")
+    make_ticket(description="楼道漏水", phone="13900001111")
+    found = db.session.scalars(select(Ticket.description).where(Ticket.description.contains("放气"))).all()
+    assert found == ["暖气片上热下凉，需要放气"]
