@@ -45,7 +45,8 @@ run: translations seed
 worker: $(BIN)/.installed
 	@test -n "$$REDIS_URL" || { echo "REDIS_URL is not set: jobs run inline, no worker needed"; exit 1; }
 	HEATDESK_ENV=$${HEATDESK_ENV:-development} $(BIN)/rq worker --with-scheduler --url "$$REDIS_URL" \
-		--serializer rq.serializers.JSONSerializer $$($(BIN)/flask queues)
+		--worker-class app.jobs.worker.AppWorker --serializer rq.serializers.JSONSerializer \
+		$$(HEATDESK_ENV=$${HEATDESK_ENV:-development} $(BIN)/flask queues)
 
 ## A Python shell inside the app (staff actions until the staff desk exists).
 shell: translations

@@ -108,7 +108,7 @@ def job(func: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        app = current_app._get_current_object() if has_app_context() else _worker_app()
+        app = current_app._get_current_object() if has_app_context() else worker_app()
         with app.app_context():
             return func(*args, **kwargs)
 
@@ -116,7 +116,8 @@ def job(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @functools.cache
-def _worker_app() -> Flask:
+def worker_app() -> Flask:
+    """The app of a worker process, built once from the environment."""
     from app import create_app
 
     return create_app()
