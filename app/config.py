@@ -114,6 +114,7 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         "LIMIT_TRACK_PER_ADDRESS": env.get("LIMIT_TRACK_PER_ADDRESS", "20/minute;200/day"),
         # The utility
         "COMPANY_NAME": env.get("COMPANY_NAME", "包头热力"),
+        "COMPANY_NAME_EN": env.get("COMPANY_NAME_EN", "Baotou Heating"),
         "DEFAULT_REGION": env.get("DEFAULT_REGION", "CN").upper(),
         "TIMEZONE": env.get("TIMEZONE", "Asia/Shanghai"),
         "MIN_INDOOR_TEMPERATURE": _int(env, "MIN_INDOOR_TEMPERATURE", 18),

@@ -213,3 +213,10 @@ def test_chinese_text_can_be_searched(make_ticket):
     make_ticket(description="楼道漏水", phone="13900001111")
     found = db.session.scalars(select(Ticket.description).where(Ticket.description.contains("放气"))).all()
     assert found == ["暖气片上热下凉，需要放气"]
+
+
+def test_an_english_confirmation_has_an_ascii_signature_and_fits_one_segment(make_ticket):
+    make_ticket(language="en")
+    message = db.session.scalar(select(OutboxMessage))
+    assert message.body.startswith("[Baotou Heating] ")
+    assert message.segments == 1

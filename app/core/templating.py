@@ -5,7 +5,7 @@ from flask import Flask, request, url_for
 
 from app.core.i18n import current_language, format_when
 from app.messaging.numbers import display_phone
-from app.tickets.lifecycle import STATUS_LABELS
+from app.tickets.lifecycle import ACTION_LABELS, STATUS_LABELS
 from app.tickets.references import format_reference
 
 
@@ -14,11 +14,19 @@ def _localised(obj) -> str:
     return obj.display_name(current_language()) if obj is not None else ""
 
 
+def _event_label(event) -> str:
+    """What an event did, in words: the state it led to, else the action."""
+    if event.to_status is not None:
+        return str(STATUS_LABELS[event.to_status])
+    return str(ACTION_LABELS.get(event.action, event.action))
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         when=format_when,
         reference=format_reference,
         status_label=lambda status: STATUS_LABELS[status],
+        event_label=_event_label,
         localised=_localised,
         phone=display_phone,
     )
@@ -32,5 +40,5 @@ def init_app(app: Flask) -> None:
                 ("zh_Hans", "中文", url_for("core.set_language", code="zh_Hans", next=here)),
                 ("en", "English", url_for("core.set_language", code="en", next=here)),
             ],
-            "company_name": app.config["COMPANY_NAME"],
+            "company_name": app.config["COMPANY_NAME_EN" if current_language() == "en" else "COMPANY_NAME"],
         }

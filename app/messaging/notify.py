@@ -17,12 +17,19 @@ def _send(ticket, kind: str, compose) -> None:
     if not ticket.sms_consent or not may_text(ticket.phone):
         return
     with force_locale(ticket.language):
-        body = f"【{current_app.config['COMPANY_NAME']}】" + compose(format_reference(ticket.reference))
+        body = signature(ticket.language) + compose(format_reference(ticket.reference))
     if ticket.id is None:
         from app.extensions import db
 
         db.session.flush()
     queue_sms(to=ticket.phone, body=body, language=ticket.language, kind=kind, ticket_id=ticket.id)
+
+
+def signature(language: str) -> str:
+    """【包头热力】 as Chinese carriers expect; an ASCII one in English, so the text stays GSM-7 (160 a segment)."""
+    if language == "en":
+        return f"[{current_app.config['COMPANY_NAME_EN']}] "
+    return f"【{current_app.config['COMPANY_NAME']}】"
 
 
 def received(ticket) -> None:

@@ -70,9 +70,9 @@ STATUS_LABELS = {
 ACTION_LABELS = {
     "assign": _l("assigned"),
     "acknowledge": _l("acknowledged"),
-    "depart": _l("set en route"),
-    "arrive": _l("set on site"),
-    "wait_for_resident": _l("put on hold for the resident"),
+    "depart": _l("marked as on the way"),
+    "arrive": _l("marked as on site"),
+    "wait_for_resident": _l("put on hold"),
     "resume": _l("resumed"),
     "resolve": _l("resolved"),
     "rate": _l("rated"),
@@ -149,7 +149,7 @@ def _check(ticket: Ticket, action: str) -> None:
     if ticket.status not in ALLOWED_FROM[action]:
         raise IllegalTransition(
             _l(
-                "This ticket is %(status)s and cannot be %(action)s.",
+                "This ticket is “%(status)s”, so it cannot be %(action)s.",
                 status=STATUS_LABELS[ticket.status],
                 action=ACTION_LABELS[action],
             )
