@@ -109,7 +109,7 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or redis_url or "memory://",
         "RATELIMIT_KEY_PREFIX": env.get("RATELIMIT_KEY_PREFIX", "heatdesk"),
         "RATELIMIT_HEADERS_ENABLED": True,
-        "LIMIT_COMPLAINT_PER_ADDRESS": env.get("LIMIT_COMPLAINT_PER_ADDRESS", "10/hour;30/day"),
+        "LIMIT_COMPLAINT_PER_ADDRESS": env.get("LIMIT_COMPLAINT_PER_ADDRESS", "30/hour;100/day"),
         "LIMIT_COMPLAINT_PER_PHONE": env.get("LIMIT_COMPLAINT_PER_PHONE", "5/hour;10/day"),
         "LIMIT_TRACK_PER_ADDRESS": env.get("LIMIT_TRACK_PER_ADDRESS", "20/minute;200/day"),
         # The utility

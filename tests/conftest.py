@@ -82,6 +82,8 @@ def app(database_url, redis_conn, tmp_path_factory):
         "RQ_QUEUE_PREFIX": RUN_ID,
         "JOB_ID_PREFIX": RUN_ID,
         "RATELIMIT_KEY_PREFIX": RUN_ID + "limits",
+        # limiter.reset() after each test clears the storage prefix: make it this run's own.
+        "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": RUN_ID + "LIMITS"},
         "RATELIMIT_STORAGE_URI": os.environ.get("TEST_REDIS_URL") or "memory://",
         "SERVER_NAME": "heatdesk.test",
     }

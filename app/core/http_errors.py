@@ -17,7 +17,7 @@ MESSAGES = {
     400: (_l("Something was wrong with that request"), _l("Please go back and try again.")),
     401: (_l("Please sign in"), _l("This page is for staff who have signed in.")),
     403: (_l("Not allowed"), _l("You do not have access to this page.")),
-    404: (_l("Page not found"), _l("Check the address, or start again from the home page.")),
+    404: (_l("Page not found"), _l("Check the web address, or start again from the home page.")),
     405: (_l("Not allowed"), _l("This page cannot be used that way.")),
     413: (
         _l("That was too large"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from app.core.access import public
 from app.core.errors import DomainError, ValidationFailed
@@ -30,14 +31,24 @@ def _phone_key() -> str:
     return "phone:" + (normalise_phone(raw) or raw.strip()[:32])
 
 
+def _complaint_made(response) -> bool:
+    """Only a complaint that was made counts against its phone's limit: a refused form floods nobody,
+    and counting it would lock out a resident fixing typos, or a number anyone chose to type."""
+    return response.status_code == 302
+
+
 def _complaint_choices(form: ComplaintForm) -> None:
     locale = current_language()
     districts = db.session.scalars(select(District).order_by(District.id)).all()
-    form.district.choices = [("", _("Choose your district"))] + [(str(d.id), d.display_name(locale)) for d in districts]
+    form.district.choices = [SelectChoice("", _("Choose your district"))] + [
+        SelectChoice(str(d.id), d.display_name(locale)) for d in districts
+    ]
     categories = db.session.scalars(
         select(Category).where(Category.active.is_(True)).order_by(Category.sort_order, Category.id)
     ).all()
-    form.category.choices = [("", _("Choose one"))] + [(c.code, c.display_name(locale)) for c in categories]
+    form.category.choices = [SelectChoice("", _("Choose one"))] + [
+        SelectChoice(c.code, c.display_name(locale)) for c in categories
+    ]
 
 
 def _as_id(value: str | None) -> int | None:
@@ -63,7 +74,8 @@ def home():
 @bp.route("/report", methods=["GET", "POST"])
 @public
 @limiter.limit(lambda: current_app.config["LIMIT_COMPLAINT_PER_ADDRESS"], methods=["POST"])
-@limiter.limit(lambda: current_app.config["LIMIT_COMPLAINT_PER_PHONE"], key_func=_phone_key, methods=["POST"])
+@limiter.limit(lambda: current_app.config["LIMIT_COMPLAINT_PER_PHONE"], key_func=_phone_key, methods=["POST"],
+               deduct_when=_complaint_made)
 def report():
     form = ComplaintForm()
     _complaint_choices(form)
