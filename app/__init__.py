@@ -10,10 +10,24 @@ from flask import Flask
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _feature_route_modules():
+    """Every feature's routes module: each declares its blueprint `bp` (and its NAV links)."""
+    from app.admin import routes as admin
+    from app.auth import routes as auth
+    from app.console import routes as console
+    from app.core import routes as core
+    from app.field import routes as field
+    from app.intake import routes as intake
+    from app.reports import routes as reports
+    from app.tickets import routes as tickets
+
+    return [core, intake, auth, tickets, console, field, reports, admin]
+
+
 def create_app(overrides: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> Flask:
     """Build the app: read config, bind extensions, register blueprints, CLI and error handlers."""
     from app import cli, models  # noqa: F401  (models: every table registered before use)
-    from app.auth import sessions  # noqa: F401  (registers the user loader)
+    from app.auth import sessions
     from app.config import load_config
     from app.core import access, database, http_errors, security, templating
     from app.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -38,16 +52,17 @@ def create_app(overrides: Mapping[str, Any] | None = None, env: Mapping[str, str
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
     login_manager.init_app(app)
+    sessions.init_app(app)
     queue.init_app(app)
     security.init_app(app)
     templating.init_app(app)
     http_errors.init_app(app)
 
-    from app.intake.routes import bp as intake_bp
-    from app.core.routes import bp as core_bp
+    from app.core import navigation
 
-    app.register_blueprint(core_bp)
-    app.register_blueprint(intake_bp)
+    for module in _feature_route_modules():
+        app.register_blueprint(module.bp)
+        navigation.register(app, module)
     access.init_app(app)
     cli.init_app(app)
     return app

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -112,6 +113,15 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         "LIMIT_COMPLAINT_PER_ADDRESS": env.get("LIMIT_COMPLAINT_PER_ADDRESS", "30/hour;100/day"),
         "LIMIT_COMPLAINT_PER_PHONE": env.get("LIMIT_COMPLAINT_PER_PHONE", "5/hour;10/day"),
         "LIMIT_TRACK_PER_ADDRESS": env.get("LIMIT_TRACK_PER_ADDRESS", "20/minute;200/day"),
+        "LIMIT_SIGN_IN_PER_ADDRESS": env.get("LIMIT_SIGN_IN_PER_ADDRESS", "30/hour"),
+        "LIMIT_SIGN_IN_PER_ACCOUNT": env.get("LIMIT_SIGN_IN_PER_ACCOUNT", "5/15 minutes"),
+        # Staff sessions end after this long without a request, and in any case after the shift.
+        "STAFF_IDLE_MINUTES": _int(env, "STAFF_IDLE_MINUTES", 120),
+        "STAFF_SESSION_HOURS": _int(env, "STAFF_SESSION_HOURS", 12),
+        "REMEMBER_COOKIE_DURATION": timedelta(days=_int(env, "REMEMBER_DAYS", 14)),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _bool(env, "SESSION_COOKIE_SECURE", name == "production"),
         # The utility
         "COMPANY_NAME": env.get("COMPANY_NAME", "包头热力"),
         "COMPANY_NAME_EN": env.get("COMPANY_NAME_EN", "Baotou Heating"),

@@ -183,6 +183,7 @@ def sms_sent(app):
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)  # Friday 10:00 in Baotou, in season
 RESIDENT_PHONE = "+8613800138000"
+STAFF_PASSWORD = "a-long-test-password"
 
 
 @pytest.fixture
@@ -213,12 +214,13 @@ def network(app):
         people = [
             ("wang", "王", "建国", Role.TECHNICIAN, team), ("li", "李", "志强", Role.TECHNICIAN, team),
             ("zhao", "赵", "海涛", Role.SUPERVISOR, team), ("sun", "孙", "晓东", Role.TECHNICIAN, team_q),
-            ("agent", "刘", "丽娟", Role.AGENT, None),
+            ("agent", "刘", "丽娟", Role.AGENT, None), ("admin", "管", "理员", Role.ADMIN, None),
+            ("qian", "钱", "国华", Role.SUPERVISOR, team_q),
         ]
         users = {}
         for username, family, given, role, member_of in people:
             user = User(username=username, family_name=family, given_name=given, role=role, team=member_of)
-            user.set_password("a-long-test-password")
+            user.set_password(STAFF_PASSWORD)
             users[username] = user
             db.session.add(user)
         account = CustomerAccount(account_number="BT00000001", name="张桂兰", building=building, unit="2", flat="301")
@@ -265,3 +267,32 @@ def make_ticket(ctx, complaint, now):
         return ticket
 
     return make
+
+
+# --- staff ------------------------------------------------------------------------------------
+
+def csrf_token_of(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    import re
+
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+@pytest.fixture
+def staff_client(app, network):
+    """Factory: a test client signed in (through the real sign-in form) as one of the network's users."""
+
+    def sign_in(username: str):
+        client = app.test_client()
+        page = client.get("/staff/sign-in")
+        response = client.post("/staff/sign-in", data={
+            "csrf_token": csrf_token_of(page.get_data(as_text=True)),
+            "username": username, "password": STAFF_PASSWORD,
+        })
+        assert response.status_code == 302, f"{username} could not sign in"
+        return client
+
+    return sign_in

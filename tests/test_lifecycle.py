@@ -108,6 +108,7 @@ def _call(action, ticket, tech):
         "reopen": (ticket, actor, "还是不热"),
         "transfer": (ticket, other_team, actor, "不属于本区"),
         "cancel": (ticket, actor, "重复报修"),
+        "reclassify": (ticket, actor, ticket.category, ticket.priority, "改为高优先级"),
     }
     return getattr(lifecycle, action)(*arguments.get(action, (ticket, actor)))
 
@@ -285,4 +286,40 @@ def test_every_status_has_a_label_in_both_languages():
     from app.tickets.lifecycle import ACTION_LABELS, STATUS_LABELS
 
     assert set(STATUS_LABELS) == set(Status)
-    assert set(ACTION_LABELS) == set(ALLOWED_FROM)
+    assert set(ALLOWED_FROM) | {"note", "call"} == set(ACTION_LABELS)
+
+
+def test_reclassifying_recomputes_the_due_times_from_intake_and_records_both(ticket, tech, network, now):
+    from app.tickets.models import Category, Priority
+
+    billing = db.session.get(Category, network["category_billing"])
+    event = lifecycle.reclassify(ticket, Actor.staff(tech("zhao")), billing, Priority.NORMAL, "其实是缴费问题")
+    db.session.commit()
+    assert ticket.category.code == "billing" and ticket.on_site_due_at is None
+    assert ticket.respond_due_at == now + timedelta(days=3)  # one working day from Friday 10:00
+    assert event.data["before"]["category"] == "no_heat" and event.data["after"]["priority"] == "normal"
+
+
+def test_reclassifying_to_the_same_category_and_priority_is_refused(ticket, tech):
+    with pytest.raises(ValidationFailed):
+        lifecycle.reclassify(ticket, Actor.staff(tech("zhao")), ticket.category, ticket.priority)
+
+
+def test_meets_the_standard_needs_the_measured_temperature(ticket, tech):
+    from decimal import Decimal
+
+    lifecycle.acknowledge(ticket, staff(tech))
+    with pytest.raises(ValidationFailed) as refused:
+        lifecycle.resolve(ticket, staff(tech), "meets_standard")
+    assert "measured_temp" in refused.value.errors
+    lifecycle.resolve(ticket, staff(tech), "meets_standard", "入户测温", measured_temp=Decimal("18.5"))
+    assert ticket.measured_temp == Decimal("18.5")
+
+
+def test_a_note_and_a_repeat_call_are_recorded_without_changing_the_state(ticket, tech):
+    lifecycle.add_note(ticket, staff(tech), "楼道阀门需要更换", public=False)
+    lifecycle.record_call(ticket, Actor.staff(tech("zhao")), "用户再次来电催促")
+    db.session.commit()
+    assert [e.action for e in ticket.events[-2:]] == ["note", "call"]
+    assert ticket.status is Status.ASSIGNED
+    assert not ticket.events[-1].public

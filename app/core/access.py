@@ -7,10 +7,11 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable
 
-from flask import Flask, abort, request
+from flask import Flask, abort, redirect, request, url_for
 from flask_login import current_user
 
 PUBLIC = "public"
+STAFF = ("agent", "technician", "supervisor", "admin")
 _ALWAYS_PUBLIC_ENDPOINTS = {"static"}
 
 
@@ -27,6 +28,8 @@ def roles_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., 
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
+                if request.method == "GET":
+                    return redirect(url_for("auth.sign_in_page", next=request.full_path.rstrip("?")))
                 abort(401)
             if current_user.role not in roles:
                 abort(403)

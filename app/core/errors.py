@@ -24,3 +24,11 @@ class ValidationFailed(DomainError):
     def __init__(self, errors: Mapping[str, LazyString | str]):
         super().__init__("; ".join(str(m) for m in errors.values()))
         self.errors = dict(errors)
+
+
+class Conflict(DomainError):
+    """Someone else changed the record since the user loaded it (optimistic locking)."""
+
+
+class NotAllowed(DomainError):
+    """The user's role may not do this."""

@@ -13,13 +13,13 @@ from app.extensions import db
 bp = Blueprint("core", __name__)
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None, default: str = "/") -> str:
     """Only a path on this site: never an open redirect."""
     if not target:
-        return "/"
+        return default
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/"
+        return default
     return target
 
 
@@ -28,7 +28,7 @@ def _safe_next(target: str | None) -> str:
 def set_language(code: str):
     if code not in current_app.config["LANGUAGES"]:
         abort(404)
-    response = redirect(_safe_next(request.args.get("next")))
+    response = redirect(safe_next(request.args.get("next")))
     response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
                         secure=request.is_secure)
     return response

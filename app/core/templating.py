@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from flask import Flask, request, url_for
 
+from app.core import navigation
 from app.core.i18n import current_language, format_when
 from app.messaging.numbers import display_phone
+from app.tickets.labels import CHANNEL_LABELS, PRIORITY_LABELS, RESOLUTION_LABELS
 from app.tickets.lifecycle import ACTION_LABELS, STATUS_LABELS
 from app.tickets.references import format_reference
 
@@ -27,6 +29,9 @@ def init_app(app: Flask) -> None:
         reference=format_reference,
         status_label=lambda status: STATUS_LABELS[status],
         event_label=_event_label,
+        priority_label=lambda priority: PRIORITY_LABELS[priority],
+        channel_label=lambda channel: CHANNEL_LABELS[channel],
+        resolution_label=lambda code: RESOLUTION_LABELS.get(code, code),
         localised=_localised,
         phone=display_phone,
     )
@@ -40,5 +45,6 @@ def init_app(app: Flask) -> None:
                 ("zh_Hans", "中文", url_for("core.set_language", code="zh_Hans", next=here)),
                 ("en", "English", url_for("core.set_language", code="en", next=here)),
             ],
+            "staff_nav": navigation.links(app),
             "company_name": app.config["COMPANY_NAME_EN" if current_language() == "en" else "COMPANY_NAME"],
         }

@@ -1,22 +1,11 @@
 """Resident web forms. They carry the fields and the CSRF token; the services judge the values."""
 from __future__ import annotations
 
-from flask import request
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from werkzeug.datastructures import CombinedMultiDict
-from wtforms.fields.choices import SelectChoice
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 
-
-class TextOnlyForm(FlaskForm):
-    """A form of text fields only. Flask-WTF would mix uploaded files into the form data, and a
-    file sent under a field's name would then reach the services as an object instead of text."""
-
-    class Meta:
-        def wrap_formdata(self, form, formdata):
-            formdata = super().wrap_formdata(form, formdata)
-            return request.form if isinstance(formdata, CombinedMultiDict) else formdata
+from app.core.forms import TextOnlyForm
 
 
 class ComplaintForm(TextOnlyForm):

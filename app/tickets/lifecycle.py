@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Callable, TypeVar
 
 from flask_babel import lazy_gettext as _l
@@ -40,9 +41,11 @@ ALLOWED_FROM: dict[str, frozenset[Status]] = {
     "reopen": frozenset({S.RESOLVED, S.CLOSED}),
     "transfer": UNASSIGNED | WORKING,
     "cancel": UNASSIGNED | WORKING | {S.WAITING},
+    "reclassify": UNASSIGNED | WORKING | {S.WAITING},
 }
 
 MAX_NOTE = 2000
+MEASURED_RANGE = (Decimal("-10"), Decimal("40"))
 RESOLUTION_CODES = (
     "valve_adjusted",
     "air_bled",
@@ -81,6 +84,9 @@ ACTION_LABELS = {
     "reopen": _l("reopened"),
     "transfer": _l("transferred"),
     "cancel": _l("cancelled"),
+    "reclassify": _l("reclassified"),
+    "note": _l("note added"),
+    "call": _l("the resident called again"),
 }
 
 
@@ -249,16 +255,28 @@ def resume(ticket: Ticket, actor: Actor, now: datetime | None = None, note: str 
 
 @_transition
 def resolve(ticket: Ticket, actor: Actor, resolution_code: str, note: str = "",
-            now: datetime | None = None) -> TicketEvent:
-    """The fault is dealt with; the resident is asked for a score."""
+            now: datetime | None = None, measured_temp: Decimal | None = None) -> TicketEvent:
+    """The fault is dealt with; the resident is asked for a score.
+
+    "Measured: meets the standard" is a resolution only with the indoor temperature measured on site."""
     _check(ticket, "resolve")
+    errors = {}
     if resolution_code not in RESOLUTION_CODES:
-        raise ValidationFailed({"resolution_code": _l("Choose how the problem was resolved.")})
+        errors["resolution_code"] = _l("Choose how the problem was resolved.")
+    if measured_temp is not None and not MEASURED_RANGE[0] <= measured_temp <= MEASURED_RANGE[1]:
+        errors["measured_temp"] = _l("The indoor temperature must be between -10 and 40 °C.")
+    elif resolution_code == "meets_standard" and measured_temp is None:
+        errors["measured_temp"] = _l("Enter the indoor temperature you measured.")
+    if errors:
+        raise ValidationFailed(errors)
     now = now or utcnow()
     ticket.resolution_code = resolution_code
+    ticket.measured_temp = measured_temp
     ticket.resolved_at = now
     event = record(ticket, actor, "resolve", to=Status.RESOLVED, public=True, now=now,
-                   note=_reason(note, "note", required=False), data={"resolution_code": resolution_code})
+                   note=_reason(note, "note", required=False),
+                   data={"resolution_code": resolution_code,
+                         "measured_temp": str(measured_temp) if measured_temp is not None else None})
     notify.resolved_please_rate(ticket)
     return event
 
@@ -343,3 +361,45 @@ def cancel(ticket: Ticket, actor: Actor, reason: str, now: datetime | None = Non
     ticket.sla_paused_at = None
     ticket.status_before_wait = None
     return record(ticket, actor, "cancel", to=Status.CANCELLED, note=note, public=True, now=now)
+
+
+@_transition
+def add_note(ticket: Ticket, actor: Actor, text: str, public: bool = False,
+             now: datetime | None = None) -> TicketEvent:
+    """A note on the ticket: internal for staff, or visible to the resident on the tracking page."""
+    note = _reason(text, "note")
+    return record(ticket, actor, "note", note=note, public=public, now=now)
+
+
+@_transition
+def reclassify(ticket: Ticket, actor: Actor, category: Any, priority: Any, reason: str = "",
+               now: datetime | None = None) -> TicketEvent:
+    """Change category or priority: the SLA due times are recomputed from intake, and recorded."""
+    _check(ticket, "reclassify")
+    if category is None or not category.active:
+        raise ValidationFailed({"category": _l("Choose a category.")})
+    if priority is None:
+        raise ValidationFailed({"priority": _l("Choose a priority.")})
+    if category.id == ticket.category_id and priority == ticket.priority:
+        raise ValidationFailed({"category": _l("Nothing changed.")})
+    before = {"category": ticket.category.code, "priority": ticket.priority.value,
+              "respond_due_at": _iso(ticket.respond_due_at), "on_site_due_at": _iso(ticket.on_site_due_at),
+              "resolve_due_at": _iso(ticket.resolve_due_at)}
+    ticket.category = category
+    ticket.priority = priority
+    sla.apply_policy(ticket, sla.policy_for(category, priority), ticket.created_at)
+    after = {"category": category.code, "priority": priority.value,
+             "respond_due_at": _iso(ticket.respond_due_at), "on_site_due_at": _iso(ticket.on_site_due_at),
+             "resolve_due_at": _iso(ticket.resolve_due_at)}
+    return record(ticket, actor, "reclassify", note=_reason(reason, "reason", required=False), now=now,
+                  data={"before": before, "after": after})
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+@_transition
+def record_call(ticket: Ticket, actor: Actor, note: str, now: datetime | None = None) -> TicketEvent:
+    """Another call about a ticket that is already open: recorded on it instead of a duplicate."""
+    return record(ticket, actor, "call", note=_reason(note, "note", required=False), now=now)

@@ -94,6 +94,8 @@ class Ticket(Timestamped, db.Model):
     __tablename__ = "tickets"
     __table_args__ = (
         CheckConstraint("indoor_temp IS NULL OR (indoor_temp >= -10 AND indoor_temp <= 40)", name="indoor_temp_range"),
+        CheckConstraint("measured_temp IS NULL OR (measured_temp >= -10 AND measured_temp <= 40)",
+                        name="measured_temp_range"),
         CheckConstraint(
             "satisfaction_score IS NULL OR (satisfaction_score >= 1 AND satisfaction_score <= 5)",
             name="score_range",
@@ -152,6 +154,7 @@ class Ticket(Timestamped, db.Model):
 
     # The outcome and the loop
     resolution_code: Mapped[str | None] = mapped_column(String(40))
+    measured_temp: Mapped[Decimal | None] = mapped_column(Numeric(4, 1))  # 入户测温, at resolution
     satisfaction_score: Mapped[int | None] = mapped_column(Integer)
     satisfaction_comment: Mapped[str | None] = mapped_column(Text)
     closure: Mapped[Closure | None] = mapped_column(enum_column(Closure))

@@ -1,0 +1,1 @@
+"""Administration: the network, teams, users, categories, SLA policies, customer accounts."""

@@ -1,0 +1,1 @@
+"""The call-centre console: the phone channel, caller lookup and duplicate warnings."""

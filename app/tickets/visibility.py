@@ -1,0 +1,32 @@
+"""Which tickets a member of staff may see: technicians their team's, supervisors their team's
+districts', agents and administrators all. Anything else answers 404, as if it did not exist."""
+from __future__ import annotations
+
+from flask import abort
+from sqlalchemy import ColumnElement, false, or_, select, true
+
+from app.auth.models import Role, User
+from app.extensions import db
+from app.routing.models import team_districts
+from app.tickets.models import Ticket
+
+
+def visible_to(user: User) -> ColumnElement[bool]:
+    """A WHERE clause limiting tickets to those `user` may see."""
+    if user.role in (Role.AGENT, Role.ADMIN):
+        return true()
+    if user.team_id is None:
+        return false()
+    if user.role is Role.TECHNICIAN:
+        return Ticket.team_id == user.team_id
+    districts = select(team_districts.c.district_id).where(team_districts.c.team_id == user.team_id)
+    return or_(Ticket.team_id == user.team_id, Ticket.district_id.in_(districts))
+
+
+def ticket_for(user: User, reference: str) -> Ticket:
+    """The ticket with this reference if `user` may see it; 404 otherwise (no probing)."""
+    query = select(Ticket).where(Ticket.reference == reference, visible_to(user))
+    ticket = db.session.scalar(query)
+    if ticket is None:
+        abort(404)
+    return ticket
