@@ -71,6 +71,27 @@ def _delete_run_keys(conn) -> None:
                 conn.srem(shared, member)
 
 
+class IsolatedClient:
+    """Mixin for the test client: every request runs in a fresh context, as in production.
+
+    Flask reuses an app context that is already pushed (a test's `ctx`), which would share `g`
+    (cached CSRF tokens, the signed-in user) and the database session between the test and its
+    requests. The test's own transaction is ended first: what a request should see must be
+    committed, and on SQLite an open transaction would hold the write lock against the request.
+    """
+
+    def open(self, *args, **kwargs):
+        import contextvars
+
+        from flask import has_app_context
+
+        from app.extensions import db
+
+        if has_app_context():
+            db.session.rollback()
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(database_url, redis_conn, tmp_path_factory):
     from flask_migrate import upgrade
@@ -93,6 +114,9 @@ def app(database_url, redis_conn, tmp_path_factory):
     os.environ.setdefault("HEATDESK_INSTANCE_PATH", str(tmp_path_factory.mktemp("instance")))
     application = create_app(overrides, env={"HEATDESK_ENV": "testing"})
     application.extensions["heatdesk.redis"] = redis_conn
+    from flask.testing import FlaskClient
+
+    application.test_client_class = type("TestClient", (IsolatedClient, FlaskClient), {})
     with application.app_context():
         upgrade()  # the real migrations build the schema: they are tested on every run
     yield application

@@ -344,3 +344,9 @@ def test_a_file_sent_in_place_of_the_score_counts_as_no_score(client, app, resol
     assert Page(response).errors.keys() == {"score-error"}
     with database(app):
         assert ticket_of(resolved).status is Status.RESOLVED
+
+
+def test_a_nul_byte_in_any_query_parameter_is_a_clear_400(client):
+    response = client.get("/track?reference=%00123")
+    assert response.status_code == 400
+    assert "<h1>" in response.get_data(as_text=True)

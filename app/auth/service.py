@@ -1,7 +1,7 @@
 """Signing staff in and out; sessions end for real (the session version changes)."""
 from __future__ import annotations
 
-from flask import session
+from flask import g, session
 from flask_login import login_user, logout_user
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
@@ -28,6 +28,7 @@ def authenticate(username: str, password: str) -> User | None:
 def sign_in(user: User, remember: bool = False) -> None:
     """Start a fresh session: nothing from the anonymous session (or a planted cookie) survives."""
     session.clear()
+    g.pop("csrf_token", None)  # the old session's token was cached for this request: forget it too
     login_user(user, remember=remember)
     now = utcnow().timestamp()
     session["signed_in_at"] = now

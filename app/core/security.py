@@ -1,7 +1,7 @@
 """Security headers on every response, and trust in proxy headers only when configured."""
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, abort, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP = "; ".join(
@@ -34,7 +34,14 @@ def _headers(response: Response) -> Response:
     return response
 
 
+def _refuse_nul_in_query() -> None:
+    """A NUL byte in the query string is never legitimate (PostgreSQL would refuse it anyway)."""
+    if any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):
+        abort(400)
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(_refuse_nul_in_query)
     hops = app.config.get("TRUSTED_PROXIES", 0)
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -201,7 +202,8 @@ def _advance(ticket: Ticket, target: str, score: int | None, opened: datetime, t
         "closed": [lifecycle.acknowledge, lifecycle.depart, lifecycle.arrive,
                    lambda t, a, now: lifecycle.resolve(t, a, "valve_adjusted", "调整阀门", now)],
         "reopened": [lifecycle.acknowledge, lifecycle.depart, lifecycle.arrive,
-                     lambda t, a, now: lifecycle.resolve(t, a, "meets_standard", "入户测温18.5℃，室温达标", now)],
+                     lambda t, a, now: lifecycle.resolve(t, a, "meets_standard", "入户测温18.5℃，室温达标", now,
+                                                         measured_temp=Decimal("18.5"))],
     }
     for action in steps.get(target, []):
         step += timedelta(minutes=5)

@@ -1,9 +1,120 @@
-"""Supervisor board routes."""
+"""Supervisor board routes: the team board, one-step reassignment and closing after the call-back.
+
+Supervisors see their own team's board; administrators any team's (first team by default, a
+selector for the others). Agents work from the console queue and technicians from their jobs
+list, so neither has the board: it is the supervisor's desk for dispatching and call-backs.
+"""
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Mapping
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.auth.models import Role
+from app.core.access import roles_required
+from app.core.errors import Conflict, DomainError, NotAllowed, ValidationFailed
+from app.core.time import utcnow
+from app.extensions import db
+from app.reports import board as service
+from app.tickets.actions import CONFLICT, available_actions
+from app.tickets.lifecycle import STATUS_LABELS
+from app.tickets.models import Status
+from app.tickets.references import format_reference
+from app.tickets.visibility import ticket_for
 
 bp = Blueprint("reports", __name__, url_prefix="/desk/board")
 
+BOARD_ROLES = ("supervisor", "admin")
+
 # (endpoint, label, roles): the staff navigation links this feature contributes.
-NAV: list = []
+NAV: list = [("reports.board", _l("Team board"), BOARD_ROLES)]
+
+# Staff words for states whose resident wording ("Waiting for you") would mislead on the board.
+_STAFF_STATUS = {Status.WAITING: _l("Waiting for the resident")}
+CLOCK_LABELS = {"respond": _l("Respond by"), "on_site": _l("On site by"), "resolve": _l("Resolve by")}
+SLA_LABELS = {
+    service.SlaState.BREACHED: _l("Overdue"),
+    service.SlaState.AT_RISK: _l("At risk"),
+    service.SlaState.ON_TIME: _l("On time"),
+    service.SlaState.PAUSED: _l("Clocks paused"),
+}
+
+
+@bp.get("/")
+@roles_required(*BOARD_ROLES)
+def board():
+    return _render(request.args.get("team"))
+
+
+@bp.post("/tickets/<reference>/assign")
+@roles_required(*BOARD_ROLES)
+def assign(reference: str):
+    user = current_user._get_current_object()
+    ticket = ticket_for(user, reference)
+    form = request.form
+    return _act(reference, "assign", lambda: service.reassign(ticket, user, form.get("assignee"), form.get("version")),
+                _("%(ref)s is dispatched.", ref=format_reference(reference)))
+
+
+@bp.post("/tickets/<reference>/close-after-callback")
+@roles_required(*BOARD_ROLES)
+def close_after_callback(reference: str):
+    user = current_user._get_current_object()
+    ticket = ticket_for(user, reference)
+    form = request.form
+    return _act(reference, "close",
+                lambda: service.close_after_callback(ticket, user, form.get("reason"), form.get("version")),
+                _("%(ref)s is closed after the call-back.", ref=format_reference(reference)))
+
+
+def _act(reference: str, form_name: str, change, done: str):
+    """Run the change and commit once; any refusal re-renders the board with nothing changed."""
+    failed = {"reference": reference, "form": form_name, "typed": request.form}
+    try:
+        change()
+        db.session.commit()
+    except ValidationFailed as error:
+        db.session.rollback()
+        return _render(request.form.get("team"), failed={**failed, "errors": error.errors}), 422
+    except DomainError as error:
+        db.session.rollback()
+        status = 409 if isinstance(error, Conflict) else 403 if isinstance(error, NotAllowed) else 422
+        return _render(request.form.get("team"), failed={**failed, "problem": error.message}), status
+    except StaleDataError:  # someone else's save committed between our read and our write
+        db.session.rollback()
+        return _render(request.form.get("team"), failed={**failed, "problem": CONFLICT}), 409
+    flash(done, "success")
+    return redirect(_board_url(request.form.get("team")))
+
+
+def _board_url(team: str | None) -> str:
+    if current_user.role is Role.ADMIN and team and team.isdigit():
+        return url_for("reports.board", team=team)
+    return url_for("reports.board")
+
+
+def _render(requested_team: str | None, failed: Mapping | None = None):
+    user = current_user._get_current_object()
+    teams = service.board_teams(user)
+    team = service.board_team(user, requested_team, teams)
+    board = service.build_board(user, team, utcnow())
+    failed = dict(failed or {})
+    errors = {name: str(message) for name, message in (failed.get("errors") or {}).items()}
+    return render_template(
+        "reports/board.html",
+        board=board,
+        teams=teams if user.role is Role.ADMIN else [],
+        technician_options=[(t.id, t.full_name) for t in board.technicians],
+        may_assign=lambda ticket: "assign" in available_actions(ticket, user),
+        status_label=lambda status: _STAFF_STATUS.get(status) or STATUS_LABELS[status],
+        clock_labels=CLOCK_LABELS,
+        sla_labels=SLA_LABELS,
+        failed=failed,
+        failed_on=lambda ticket, form: failed.get("reference") == ticket.reference and failed.get("form") == form,
+        errors=errors,
+        problem=str(failed["problem"]) if failed.get("problem") else None,
+    )

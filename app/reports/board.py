@@ -1,0 +1,310 @@
+"""The supervisor's team board: read-only queries, the SLA standing rule, and the two board actions.
+
+Reading: one query for the team's open tickets (with category, district and technician joined in),
+one for the team's technicians, one for the team itself. The tickets are grouped and ordered here,
+in Python, so the board costs the same few queries for three tickets or three thousand.
+
+Indexes relied on: tickets(team_id, status) (ix_tickets_team_status) serves both branches of the
+filter, "our team's open tickets" and "open tickets with no team" (team_id IS NULL), with the
+district test (ix_tickets_district_id) and visibility checked on those rows; users(team_id)
+(ix_users_team_id) finds the team's technicians; team_districts' primary key the team's districts.
+
+Writing: the board's two actions go through `app.tickets.actions.perform` (role, optimistic lock,
+lifecycle), after the board's own checks. Nothing here commits.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Iterable, Sequence
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import joinedload
+
+from app.auth.models import Role, User
+from app.core.errors import ValidationFailed
+from app.extensions import db
+from app.routing.models import Team, team_districts
+from app.tickets.actions import perform
+from app.tickets.lifecycle import WORKING
+from app.tickets.models import OPEN_STATUSES, Status, Ticket, TicketEvent
+from app.tickets.visibility import visible_to
+
+# --- the SLA standing rule (pure) -------------------------------------------------------------
+
+AT_RISK_SHARE = 0.2  # at risk when no more than this share of the clock's allowed time is left …
+AT_RISK_WINDOW = timedelta(minutes=30)  # … or no more than this much time
+
+
+class SlaState(enum.StrEnum):
+    BREACHED = "breached"  # a due time has passed and its clock is not met
+    AT_RISK = "at_risk"  # the next due time is close
+    ON_TIME = "on_time"  # running, with time to spare (or no promised times at all)
+    PAUSED = "paused"  # waiting for the resident: the clocks stand still
+
+
+# Board order: the worst first; paused tickets cannot get worse while they wait.
+_STATE_RANK = {SlaState.BREACHED: 0, SlaState.AT_RISK: 1, SlaState.ON_TIME: 2, SlaState.PAUSED: 3}
+
+CLOCKS = ("respond", "on_site", "resolve")
+
+
+@dataclass(frozen=True)
+class Clock:
+    """One of a ticket's promised times: when it is due and when (if ever) it was met."""
+
+    name: str  # respond / on_site / resolve
+    due: datetime | None
+    met: datetime | None
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a ticket stands against its promise: the state and the clock that decides it."""
+
+    state: SlaState
+    clock: str | None = None
+    due: datetime | None = None
+
+    @property
+    def rank(self) -> int:
+        return _STATE_RANK[self.state]
+
+
+def sla_standing(clocks: Sequence[Clock], started_at: datetime, paused_at: datetime | None,
+                 now: datetime) -> Standing:
+    """Breached, at risk, on time or paused: the board's one rule, with the clock passed in.
+
+    Breached: a due time has passed while its clock is not met and the clocks are not paused.
+    At risk: the next unmet due time is within 20 % of its allowed time (due − start) or 30 min.
+    """
+    unmet = sorted((c for c in clocks if c.due is not None and c.met is None), key=lambda c: c.due)
+    if paused_at is not None:
+        return Standing(SlaState.PAUSED)
+    if not unmet:
+        return Standing(SlaState.ON_TIME)
+    first = unmet[0]
+    if first.due < now:
+        return Standing(SlaState.BREACHED, first.name, first.due)
+    left = first.due - now
+    allowed = first.due - started_at
+    if left <= AT_RISK_WINDOW or left <= allowed * AT_RISK_SHARE:
+        return Standing(SlaState.AT_RISK, first.name, first.due)
+    return Standing(SlaState.ON_TIME, first.name, first.due)
+
+
+def clocks_of(ticket: Ticket) -> tuple[Clock, ...]:
+    """The ticket's three clocks, for `sla_standing`."""
+    return (
+        Clock("respond", ticket.respond_due_at, ticket.responded_at),
+        Clock("on_site", ticket.on_site_due_at, ticket.on_site_at),
+        Clock("resolve", ticket.resolve_due_at, ticket.resolved_at),
+    )
+
+
+def standing_of(ticket: Ticket, now: datetime) -> Standing:
+    """The ticket's standing now."""
+    return sla_standing(clocks_of(ticket), ticket.created_at, ticket.sla_paused_at, now)
+
+
+# --- the board (read) ---------------------------------------------------------------------------
+
+UNASSIGNED = "unassigned"
+ROWS_SHOWN = 100  # per group: in a large outage the page shows the most urgent, and counts them all
+
+
+@dataclass(frozen=True)
+class Row:
+    """A ticket on the board with its standing, worked out once per page."""
+
+    ticket: Ticket
+    standing: Standing
+
+
+@dataclass
+class Group:
+    """One technician's open tickets (their load), or the tickets nobody works yet."""
+
+    key: str  # "unassigned" or "tech-<user id>"
+    technician: User | None
+    rows: list[Row] = field(default_factory=list)
+
+    @property
+    def load(self) -> int:
+        return len(self.rows)
+
+    @property
+    def shown(self) -> list[Row]:
+        """The rows the page lists: the most urgent first, at most ROWS_SHOWN."""
+        return self.rows[:ROWS_SHOWN]
+
+    @property
+    def breached(self) -> int:
+        return sum(1 for r in self.rows if r.standing.state is SlaState.BREACHED)
+
+    @property
+    def at_risk(self) -> int:
+        return sum(1 for r in self.rows if r.standing.state is SlaState.AT_RISK)
+
+
+@dataclass
+class Board:
+    """Everything the supervisor's page shows, already grouped and ordered."""
+
+    team: Team | None
+    technicians: list[User]  # who the team's tickets may be (re)assigned to
+    groups: list[Group]
+    callbacks: list[Ticket]  # reopened after a score of 1–2: the supervisor calls the resident back
+    now: datetime
+
+    @property
+    def open_count(self) -> int:
+        return sum(g.load for g in self.groups) + len(self.callbacks)
+
+    @property
+    def breached(self) -> int:
+        return sum(g.breached for g in self.groups)
+
+    @property
+    def at_risk(self) -> int:
+        return sum(g.at_risk for g in self.groups)
+
+    @property
+    def unassigned(self) -> int:
+        return sum(g.load for g in self.groups if g.technician is None)
+
+
+def board_teams(user: User) -> list[Team]:
+    """The teams whose board this user may open: every team for an admin, else their own."""
+    if user.role is Role.ADMIN:
+        return list(db.session.scalars(select(Team).order_by(Team.id)))
+    if user.role is Role.SUPERVISOR and user.team_id is not None:
+        team = db.session.get(Team, user.team_id)
+        return [team] if team else []
+    return []
+
+
+def board_team(user: User, requested: str | None, teams: list[Team]) -> Team | None:
+    """The team to show: a supervisor's own; for an admin the one asked for, else the first team."""
+    if user.role is Role.ADMIN and requested and requested.isdigit():
+        for team in teams:
+            if team.id == int(requested):
+                return team
+    return teams[0] if teams else None
+
+
+def awaits_callback(ticket: Ticket) -> bool:
+    """Reopened by a low score (1–2): the supervisor owes the resident a call."""
+    score = ticket.satisfaction_score
+    return ticket.status is Status.REOPENED and score is not None and score <= 2
+
+
+def team_technicians(team_id: int | None) -> list[User]:
+    """The team's active technicians: whom its tickets may go to."""
+    if team_id is None:
+        return []
+    return list(db.session.scalars(
+        select(User).where(User.team_id == team_id, User.role == Role.TECHNICIAN, User.active.is_(True))
+        .order_by(User.id)))
+
+
+def open_tickets(user: User, team: Team) -> list[Ticket]:
+    """The team's open tickets and the untriaged ones in its districts that `user` may see: one query."""
+    districts = select(team_districts.c.district_id).where(team_districts.c.team_id == team.id)
+    query = (
+        select(Ticket)
+        .where(
+            Ticket.status.in_(OPEN_STATUSES),
+            or_(Ticket.team_id == team.id, and_(Ticket.team_id.is_(None), Ticket.district_id.in_(districts))),
+            visible_to(user),
+        )
+        .options(joinedload(Ticket.category), joinedload(Ticket.district), joinedload(Ticket.assignee))
+        .order_by(Ticket.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def build_board(user: User, team: Team | None, now: datetime) -> Board:
+    """The board of `team` as `user` may see it at `now`: groups ordered worst first."""
+    if team is None:
+        return Board(team=None, technicians=[], groups=[], callbacks=[], now=now)
+    technicians = team_technicians(team.id)
+    return arrange(open_tickets(user, team), technicians, team, now)
+
+
+def arrange(tickets: Iterable[Ticket], technicians: list[User], team: Team | None, now: datetime) -> Board:
+    """Group tickets by technician (nobody's in one group), worst standing first everywhere."""
+    groups: dict[str, Group] = {UNASSIGNED: Group(UNASSIGNED, None)}
+    for technician in technicians:
+        groups[f"tech-{technician.id}"] = Group(f"tech-{technician.id}", technician)
+    callbacks: list[Ticket] = []
+    for ticket in tickets:
+        if awaits_callback(ticket):
+            callbacks.append(ticket)
+            continue
+        if ticket.assignee is None:
+            key = UNASSIGNED
+        else:
+            key = f"tech-{ticket.assignee.id}"
+            # someone no longer active in the team still has tickets: show them, to move them on
+            groups.setdefault(key, Group(key, ticket.assignee))
+        groups[key].rows.append(Row(ticket, standing_of(ticket, now)))
+    for group in groups.values():
+        group.rows.sort(key=_row_order)
+    ordered = sorted(groups.values(), key=_group_order)
+    callbacks.sort(key=lambda t: t.updated_at or t.created_at)
+    return Board(team=team, technicians=technicians, groups=ordered, callbacks=callbacks, now=now)
+
+
+_LATEST = datetime.max.replace(tzinfo=timezone.utc)
+
+
+def _row_order(row: Row) -> tuple:
+    """Worst standing first; within it the earliest due time, then the oldest ticket."""
+    return (row.standing.rank, row.standing.due or _LATEST, row.ticket.created_at, row.ticket.id)
+
+
+def _group_order(group: Group) -> tuple:
+    """The group holding the most urgent ticket first; otherwise a steady order (nobody's, then
+    technicians as listed); idle technicians last, to show who is free."""
+    who = (0, 0) if group.technician is None else (1, group.technician.id)
+    if not group.rows:
+        return (len(_STATE_RANK), _LATEST, *who)
+    worst = group.rows[0].standing
+    urgent = worst.state in (SlaState.BREACHED, SlaState.AT_RISK)
+    return (worst.rank, (worst.due or _LATEST) if urgent else _LATEST, *who)
+
+
+# --- the board's actions (write, never commit) -----------------------------------------------
+
+NOT_IN_TEAM = _l("That technician is not in this ticket's team.")
+ALREADY_THEIRS = _l("The ticket is already with that technician.")
+
+
+def _team_of(ticket: Ticket) -> int | None:
+    """The team a ticket belongs to, or for an untriaged one the team serving its district."""
+    if ticket.team_id is not None:
+        return ticket.team_id
+    if ticket.district_id is None:
+        return None
+    return db.session.scalar(
+        select(team_districts.c.team_id).where(team_districts.c.district_id == ticket.district_id))
+
+
+def reassign(ticket: Ticket, user: User, assignee: str | None, version: str | None) -> TicketEvent:
+    """Dispatch the ticket to a technician of its team in one step (role and version checked)."""
+    chosen = int(assignee) if assignee and assignee.isdigit() and len(assignee) < 10 else None
+    technicians = team_technicians(_team_of(ticket))
+    if chosen is not None and db.session.get(User, chosen) is not None \
+            and chosen not in {t.id for t in technicians}:
+        raise ValidationFailed({"assignee": NOT_IN_TEAM})
+    if chosen is not None and chosen == ticket.assignee_id and ticket.status in WORKING:
+        raise ValidationFailed({"assignee": ALREADY_THEIRS})
+    return perform(ticket, user, "assign", {"assignee": str(chosen or ""), "version": version or ""})
+
+
+def close_after_callback(ticket: Ticket, user: User, reason: str | None, version: str | None) -> TicketEvent:
+    """Close a reopened ticket after the supervisor's call, recording why the resident stays unhappy."""
+    return perform(ticket, user, "close_after_callback", {"reason": reason or "", "version": version or ""})
