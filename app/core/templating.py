@@ -6,7 +6,7 @@ from flask import Flask, request, url_for
 from app.core import navigation
 from app.core.i18n import current_language, format_when
 from app.messaging.numbers import display_phone
-from app.tickets.labels import CHANNEL_LABELS, PRIORITY_LABELS, RESOLUTION_LABELS
+from app.tickets.labels import CHANNEL_LABELS, PRIORITY_LABELS, RESOLUTION_LABELS, staff_status_label
 from app.tickets.lifecycle import ACTION_LABELS, STATUS_LABELS
 from app.tickets.references import format_reference
 
@@ -28,6 +28,7 @@ def init_app(app: Flask) -> None:
         when=format_when,
         reference=format_reference,
         status_label=lambda status: STATUS_LABELS[status],
+        staff_status_label=staff_status_label,
         event_label=_event_label,
         priority_label=lambda priority: PRIORITY_LABELS[priority],
         channel_label=lambda channel: CHANNEL_LABELS[channel],

@@ -78,9 +78,8 @@ def home():
                deduct_when=_complaint_made)
 def report():
     form = ComplaintForm()
-    _complaint_choices(form)
     if not form.validate_on_submit():
-        return render_template("intake/report.html", form=form)
+        return _report_page(form)
     complaint = ComplaintInput(
         channel=Channel.WEB,
         name=form.name.data or "",
@@ -97,15 +96,21 @@ def report():
         language=current_language(),
     )
     try:
-        ticket = submit_complaint(complaint, Actor.resident())
+        reference = submit_complaint(complaint, Actor.resident()).reference
         db.session.commit()
     except ValidationFailed as error:
         db.session.rollback()
         _show_errors(form, error)
-        return render_template("intake/report.html", form=form), 422
-    session["submitted"] = ticket.reference
-    _remember(ticket.reference)
+        return _report_page(form, 422)
+    session["submitted"] = reference
+    _remember(reference)
     return redirect(url_for("intake.received"))
+
+
+def _report_page(form: ComplaintForm, status: int = 200):
+    """The complaint form; its choices are read only when a page is actually shown."""
+    _complaint_choices(form)
+    return render_template("intake/report.html", form=form), status
 
 
 @bp.get("/report/received")

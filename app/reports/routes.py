@@ -21,8 +21,7 @@ from app.core.time import utcnow
 from app.extensions import db
 from app.reports import board as service
 from app.tickets.actions import CONFLICT, available_actions
-from app.tickets.lifecycle import STATUS_LABELS
-from app.tickets.models import Status
+from app.tickets.labels import staff_status_label
 from app.tickets.references import format_reference
 from app.tickets.visibility import ticket_for
 
@@ -34,7 +33,6 @@ BOARD_ROLES = ("supervisor", "admin")
 NAV: list = [("reports.board", _l("Team board"), BOARD_ROLES)]
 
 # Staff words for states whose resident wording ("Waiting for you") would mislead on the board.
-_STAFF_STATUS = {Status.WAITING: _l("Waiting for the resident")}
 CLOCK_LABELS = {"respond": _l("Respond by"), "on_site": _l("On site by"), "resolve": _l("Resolve by")}
 SLA_LABELS = {
     service.SlaState.BREACHED: _l("Overdue"),
@@ -110,7 +108,7 @@ def _render(requested_team: str | None, failed: Mapping | None = None):
         teams=teams if user.role is Role.ADMIN else [],
         technician_options=[(t.id, t.full_name) for t in board.technicians],
         may_assign=lambda ticket: "assign" in available_actions(ticket, user),
-        status_label=lambda status: _STAFF_STATUS.get(status) or STATUS_LABELS[status],
+        status_label=staff_status_label,
         clock_labels=CLOCK_LABELS,
         sla_labels=SLA_LABELS,
         failed=failed,

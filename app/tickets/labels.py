@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from app.tickets.models import Channel, Priority
+from app.tickets.models import Channel, Priority, Status
 
 PRIORITY_LABELS = {
     Priority.EMERGENCY: _l("Emergency"),
@@ -46,3 +46,13 @@ ACTION_BUTTONS = {
     "cancel": _l("Cancel the ticket"),
     "reclassify": _l("Change category or priority"),
 }
+
+
+# Staff read the state from their side: the resident's "Waiting for you" is their "Waiting for the resident".
+STAFF_STATUS_OVERRIDES = {Status.WAITING: _l("Waiting for the resident")}
+
+
+def staff_status_label(status: Status) -> str:
+    from app.tickets.lifecycle import STATUS_LABELS
+
+    return STAFF_STATUS_OVERRIDES.get(status) or STATUS_LABELS[status]
