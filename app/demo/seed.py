@@ -136,8 +136,9 @@ def _teams_and_staff(districts: list[District]) -> list[Team]:
 
 
 def _user(username: str, role: Role, name: tuple[str, str], team: Team | None) -> User:
+    number = int.from_bytes(username.encode()[:8].ljust(8, b"0"), "big") % 10**8  # stable across runs
     user = User(username=username, role=role, family_name=name[0], given_name=name[1], team=team,
-                phone=f"+86139{abs(hash(username)) % 10**8:08d}")
+                phone=f"+86139{number:08d}")
     user.set_password(DEMO_PASSWORD)
     db.session.add(user)
     return user
