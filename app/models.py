@@ -1,6 +1,7 @@
 """Imports every model so that the metadata (and Alembic) sees all tables."""
 from app.auth.models import User  # noqa: F401
 from app.customers.models import Building, CustomerAccount, CustomerPhone, District, Substation  # noqa: F401
+from app.field.models import TicketPhoto  # noqa: F401
 from app.messaging.models import OutboxMessage  # noqa: F401
 from app.routing.models import Team  # noqa: F401
 from app.sla.models import SlaPolicy  # noqa: F401
