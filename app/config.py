@@ -122,6 +122,10 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": _bool(env, "SESSION_COOKIE_SECURE", name == "production"),
+        # The console warns of possible duplicates: open tickets at the same building or substation
+        # within this many hours, from this many on (a failed substation brings hundreds of calls).
+        "DUPLICATE_WINDOW_HOURS": _int(env, "DUPLICATE_WINDOW_HOURS", 6),
+        "DUPLICATE_THRESHOLD": _int(env, "DUPLICATE_THRESHOLD", 2),
         # The utility
         "COMPANY_NAME": env.get("COMPANY_NAME", "包头热力"),
         "COMPANY_NAME_EN": env.get("COMPANY_NAME_EN", "Baotou Heating"),

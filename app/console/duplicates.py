@@ -76,11 +76,11 @@ class Duplicates:
 
 
 def window_hours() -> int:
-    return int(current_app.config.get("DUPLICATE_WINDOW_HOURS", DEFAULT_WINDOW_HOURS))
+    return int(current_app.config["DUPLICATE_WINDOW_HOURS"])
 
 
 def threshold() -> int:
-    return int(current_app.config.get("DUPLICATE_THRESHOLD", DEFAULT_THRESHOLD))
+    return int(current_app.config["DUPLICATE_THRESHOLD"])
 
 
 def place_of(account: CustomerAccount | None, building: Building | None, unit: str = "", flat: str = "",

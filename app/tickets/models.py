@@ -109,6 +109,13 @@ class Ticket(Timestamped, db.Model):
         Index("ix_tickets_team_status", "team_id", "status"),
         Index("ix_tickets_assignee_status", "assignee_id", "status"),
         Index("ix_tickets_phone_created", "phone", "created_at"),
+        # The queue pages by (created_at, id) with or without a district or team filter (keyset).
+        Index("ix_tickets_created_id", "created_at", "id"),
+        Index("ix_tickets_district_created", "district_id", "created_at", "id"),
+        Index("ix_tickets_team_created", "team_id", "created_at", "id"),
+        # Duplicate warnings look for recent tickets at one building or substation.
+        Index("ix_tickets_building_created", "building_id", "created_at"),
+        Index("ix_tickets_substation_created", "substation_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -126,9 +133,9 @@ class Ticket(Timestamped, db.Model):
     account_id: Mapped[int | None] = mapped_column(ForeignKey("customer_accounts.id"), index=True)
 
     # Where: resolved to the network when possible; the typed address is always kept
-    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"), index=True)
-    substation_id: Mapped[int | None] = mapped_column(ForeignKey("substations.id"), index=True)
-    building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id"), index=True)
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"))
+    substation_id: Mapped[int | None] = mapped_column(ForeignKey("substations.id"))
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id"))
     address_text: Mapped[str] = mapped_column(String(200), default="")
     unit: Mapped[str] = mapped_column(String(16), default="")
     flat: Mapped[str] = mapped_column(String(16), default="")
