@@ -150,3 +150,13 @@ def test_actions_the_role_may_not_take_are_not_offered(staff_client, ticket):
     assert 'data-action="acknowledge"' in wang_page and 'data-action="cancel"' not in wang_page
     agent_page = page_of(staff_client("agent"), ticket).get_data(as_text=True)
     assert 'data-action="cancel"' in agent_page and 'data-action="acknowledge"' not in agent_page
+
+
+def test_meets_the_standard_from_the_desk_needs_the_measured_temperature(staff_client, ticket):
+    zhao = staff_client("zhao")
+    act(zhao, ticket, "acknowledge")
+    refused = act(zhao, ticket, "resolve", resolution_code="meets_standard", measured_temp="")
+    assert refused.status_code == 422
+    assert 'id="resolve-measured_temp-error"' in refused.get_data(as_text=True)
+    assert act(zhao, ticket, "resolve", resolution_code="meets_standard", measured_temp="18,5℃").status_code == 302
+    assert str(current(ticket).measured_temp) == "18.5"

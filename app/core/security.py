@@ -28,8 +28,9 @@ def _headers(response: Response) -> Response:
     response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
     if request.is_secure:
         response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-    if request.endpoint != "static":
-        # Pages carry residents' data and one-time form tokens: never keep them in a cache.
+    if request.endpoint != "static" and not response.cache_control.private:
+        # Pages carry residents' data and one-time form tokens: never keep them in a cache. A view
+        # that serves something one signed-in viewer may keep (a photo) marks it private itself.
         response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -7,7 +7,7 @@ The photo route is for all staff who may see the ticket, so the desk page can sh
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -128,21 +128,8 @@ def photo(reference: str, photo_id: int):
     response = send_file(path, mimetype=row.content_type, conditional=True, etag=True,
                          download_name=f"{ticket.reference}-{row.id}{photos.STORED_SUFFIX}")
     response.headers["X-Content-Type-Options"] = "nosniff"
-    g.field_cache_control = PHOTO_CACHE
+    response.headers["Cache-Control"] = PHOTO_CACHE  # private: security headers leave it as it is
     return response
-
-
-def _keep_photo_cache_control(response):
-    """The app marks every page no-store; a photo the viewer may see can be kept privately instead."""
-    value = g.get("field_cache_control")
-    if value and response.status_code in (200, 304):
-        response.headers["Cache-Control"] = value
-    return response
-
-
-# app/core/security.py sets Cache-Control on every response after the views' own hooks have run;
-# this hook goes first in the app's list so that it runs after it (Flask runs them in reverse).
-bp.record_once(lambda state: state.app.after_request_funcs.setdefault(None, []).insert(0, _keep_photo_cache_control))
 
 
 def _save(ticket, action: str, change, *, wait_form=None, resolve_form=None, undo=lambda: None):

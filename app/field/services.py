@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Sequence
 from urllib.parse import quote
 
@@ -29,6 +29,7 @@ from app.field.models import TicketPhoto
 from app.tickets import lifecycle
 from app.tickets.actions import check_version, perform
 from app.tickets.lifecycle import Actor
+from app.tickets.temperature import parse_temperature as shared_parse_temperature
 from app.tickets.models import Priority, Status, Ticket
 from app.tickets.permissions import may
 from app.tickets.visibility import visible_to
@@ -61,7 +62,6 @@ _PRIORITY_RANK = {Priority.EMERGENCY: 0, Priority.HIGH: 1, Priority.NORMAL: 2, P
 SOON_MINUTES = 30  # a countdown under this is shown as at risk
 
 DEFAULT_MAP_SEARCH_URL = "https://uri.amap.com/search?keyword={query}&src=heatdesk&callnative=1"
-MAX_TEMPERATURE_CHARS = 10
 
 
 @dataclass(frozen=True)
@@ -191,22 +191,10 @@ def wait_for_resident(ticket: Ticket, user: User, reason: str, version: str | No
 
 def parse_temperature(raw: str | None) -> Decimal | None:
     """The measured temperature as typed ('17.5', '17,5', '17.5℃'), to one decimal; None if left empty."""
-    text = (raw or "").strip()
-    for unit in ("°C", "℃", "°", "C", "c"):
-        text = text.removesuffix(unit).strip()
-    text = text.replace("，", ".").replace(",", ".").replace("。", ".").replace("－", "-")
-    if not text:
-        return None
-    invalid = ValidationFailed({"measured_temp": _l("Enter the temperature as a number, for example 18.5.")})
-    if len(text) > MAX_TEMPERATURE_CHARS:
-        raise invalid
     try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise invalid from None
-    if not value.is_finite():
-        raise invalid
-    return value.quantize(Decimal("0.1"))
+        return shared_parse_temperature(raw)
+    except ValueError:
+        raise ValidationFailed({"measured_temp": _l("Enter the temperature as a number, for example 18.5.")}) from None
 
 
 def resolve_job(ticket: Ticket, user: User, typed: ResolveInput, uploads: Sequence[FileStorage],

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -29,9 +29,10 @@ from app.tickets import lifecycle
 from app.tickets.lifecycle import Actor
 from app.tickets.models import Category, Channel, Ticket
 from app.tickets.references import new_reference
+from app.tickets.temperature import in_range as temperature_in_range
+from app.tickets.temperature import parse_temperature
 
 LIMITS = {"name": 60, "building": 100, "unit": 16, "flat": 16, "account_number": 32, "description": 2000}
-TEMPERATURE_RANGE = (Decimal("-10"), Decimal("40"))
 _REFERENCE_ATTEMPTS = 8
 
 
@@ -140,17 +141,14 @@ def _validate(data: ComplaintInput) -> _Clean:
     if category is None:
         errors["category"] = _l("Please choose what the problem is.")
 
-    temperature = None
-    if data.indoor_temp not in (None, ""):
-        try:
-            temperature = Decimal(str(data.indoor_temp).strip().replace("℃", "").replace("°C", "")).quantize(Decimal("0.1"))
-        except (InvalidOperation, ValueError):
-            errors["indoor_temp"] = _l("Please enter the temperature as a number, for example 16.5.")
-        else:
-            low, high = TEMPERATURE_RANGE
-            if not temperature.is_finite() or not low <= temperature <= high:
-                errors["indoor_temp"] = _l("The indoor temperature must be between -10 and 40 °C.")
-                temperature = None
+    try:
+        temperature = parse_temperature(data.indoor_temp)
+    except ValueError:
+        temperature = None
+        errors["indoor_temp"] = _l("Please enter the temperature as a number, for example 16.5.")
+    if temperature is not None and not temperature_in_range(temperature):
+        errors["indoor_temp"] = _l("The indoor temperature must be between -10 and 40 °C.")
+        temperature = None
 
     district = db.session.get(District, data.district_id) if data.district_id is not None else None
     if data.district_id is not None and district is None:

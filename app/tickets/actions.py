@@ -17,6 +17,7 @@ from app.routing.models import Team
 from app.tickets import lifecycle
 from app.tickets.lifecycle import Actor
 from app.tickets.models import Category, Priority, Ticket, TicketEvent
+from app.tickets.temperature import parse_temperature
 from app.tickets.permissions import may
 
 CONFLICT = _l("Someone else changed this ticket while you were working on it. "
@@ -54,7 +55,12 @@ def perform(ticket: Ticket, user: User, action: str, form: Mapping[str, str]) ->
         priority = Priority(form["priority"]) if form.get("priority") in Priority._value2member_map_ else None
         return lifecycle.reclassify(ticket, actor, category, priority, form.get("reason", ""))
     if action == "resolve":
-        return lifecycle.resolve(ticket, actor, form.get("resolution_code", ""), form.get("note", ""))
+        try:
+            measured = parse_temperature(form.get("measured_temp"))
+        except ValueError:
+            raise ValidationFailed({"measured_temp": _l("Enter the temperature as a number, for example 18.5.")})
+        return lifecycle.resolve(ticket, actor, form.get("resolution_code", ""), form.get("note", ""),
+                                 measured_temp=measured)
     if action == "rate":
         score = _int(form.get("score"))
         return lifecycle.rate(ticket, score if score is not None else 0, form.get("comment", ""), actor)
