@@ -56,13 +56,9 @@ def desk(browser, live_server):
     context.close()
 
 
-def focused_id(page: Page) -> str:
-    return page.evaluate("document.activeElement && document.activeElement.id")
-
-
 def sign_in(page: Page, keyboard: Keyboard) -> None:
     page.goto("/staff/sign-in")
-    assert focused_id(page) == "username"
+    expect(page.locator("#username")).to_be_focused()
     keyboard.type("agent")
     keyboard.press("Tab")
     keyboard.type(STAFF_PASSWORD)
@@ -77,7 +73,7 @@ def test_an_agent_logs_a_no_heat_call_by_keyboard_then_adds_the_second_call_to_i
     sign_in(desk, Keyboard(desk))
     expect(desk.locator("#queue-empty")).to_be_visible()
     desk.goto("/desk/console/")  # the phone rings: the agent opens the console
-    assert focused_id(desk) == "q"
+    expect(desk.locator("#q")).to_be_focused()
 
     # --- the first call, timed ---------------------------------------------------------------------
     keyboard = Keyboard(desk)
@@ -88,14 +84,14 @@ def test_an_agent_logs_a_no_heat_call_by_keyboard_then_adds_the_second_call_to_i
     expect(desk.locator("#caller-facts")).to_contain_text("BT00000001")
     expect(desk.locator("#caller-facts")).to_contain_text("昆都仑区1号换热站")
     expect(desk.locator("#duplicates")).to_have_count(0)
-    assert focused_id(desk) == "category"  # name, phone, account and address came from the lookup
+    expect(desk.locator("#category")).to_be_focused()  # name, phone, account and address came from the lookup
     keyboard.press("ArrowDown")  # the first problem in the list: no heat
     expect(desk.locator("#category")).to_have_value("no_heat")
     keyboard.press("Tab")
-    assert focused_id(desk) == "description"
+    expect(desk.locator("#description")).to_be_focused()
     keyboard.type(DESCRIPTION)
     keyboard.press("Tab")
-    assert focused_id(desk) == "indoor_temp"
+    expect(desk.locator("#indoor_temp")).to_be_focused()
     keyboard.type("14")
     keyboard.press("Enter")
     desk.wait_for_url(re.compile(r"/desk/console/tickets/\d{10}$"))
@@ -120,10 +116,10 @@ def test_an_agent_logs_a_no_heat_call_by_keyboard_then_adds_the_second_call_to_i
         assert ticket.events[0].actor_id == network["agent"] and ticket.sms_consent
 
     # --- the second call for the same flat -----------------------------------------------------------
-    assert focused_id(desk) == "next-call"
+    expect(desk.locator("#next-call")).to_be_focused()
     desk.keyboard.press("Enter")
     desk.wait_for_url(re.compile(r"/desk/console/$"))
-    assert focused_id(desk) == "q"
+    expect(desk.locator("#q")).to_be_focused()
     desk.keyboard.type("13800138000")
     desk.keyboard.press("Enter")
     warning = desk.locator("#duplicates")
@@ -131,7 +127,7 @@ def test_an_agent_logs_a_no_heat_call_by_keyboard_then_adds_the_second_call_to_i
     expect(warning).to_contain_text(shown)
     duplicate_shot = tmp_path / "agent-duplicate-warning.png"
     desk.screenshot(path=str(duplicate_shot), full_page=True)
-    assert focused_id(desk) == f"note-{reference}"
+    expect(desk.locator(f"#note-{reference}")).to_be_focused()
     desk.keyboard.type("第二次来电，仍然不热")
     desk.keyboard.press("Enter")
     desk.wait_for_url(f"**/desk/console/tickets/{reference}")
@@ -170,18 +166,18 @@ def test_an_unknown_caller_is_logged_in_tab_order_and_saved_from_the_description
     keyboard.type("139 0471 0000")
     keyboard.press("Enter")
     expect(desk.locator("#not-found")).to_be_visible()
-    assert focused_id(desk) == "name"
+    expect(desk.locator("#name")).to_be_focused()
     keyboard.type("王五")
     for expected in ("phone", "sms_consent", "account_number", "district"):
         keyboard.press("Tab")
-        assert focused_id(desk) == expected
+        expect(desk.locator(f"#{expected}")).to_be_focused()
     keyboard.press("ArrowDown")  # the first district: 昆都仑区
     for expected, typed in (("building", "阿尔丁小区3号楼"), ("unit", "1"), ("flat", "101")):
         keyboard.press("Tab")
-        assert focused_id(desk) == expected
+        expect(desk.locator(f"#{expected}")).to_be_focused()
         keyboard.type(typed)
     keyboard.press("Tab")
-    assert focused_id(desk) == "category"
+    expect(desk.locator("#category")).to_be_focused()
     keyboard.press("ArrowDown")
     keyboard.press("ArrowDown")  # the second problem: low temperature
     keyboard.press("Tab")
