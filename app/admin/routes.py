@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -390,8 +390,9 @@ def deactivate_user(user_id: int):
     flash(_("%(name)s can no longer sign in and is signed out at their next request.", name=record.username),
           "success")
     if open_tickets:
-        flash(_("%(n)d open tickets are still assigned to them: their supervisor should reassign them.",
-                n=open_tickets), "error")
+        flash(ngettext("%(num)d open ticket is still assigned to them: their supervisor should reassign it.",
+                       "%(num)d open tickets are still assigned to them: their supervisor should reassign them.",
+                       open_tickets), "error")
     return redirect(url_for("admin.user", user_id=record.id))
 
 

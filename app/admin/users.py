@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, ngettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -107,8 +107,10 @@ def _check_profile(user: User, data: UserInput, errors: Errors, by: User | None)
         open_jobs = open_tickets_of(user)
         if open_jobs:
             field = "role" if role is not Role.TECHNICIAN else "team_id"
-            errors.add(field, _l("%(name)s still has %(n)d open tickets assigned: have them reassigned first.",
-                                 name=user.full_name, n=open_jobs))
+            errors.add(field, ngettext(
+                "%(name)s still has %(num)d open ticket assigned: have it reassigned first.",
+                "%(name)s still has %(num)d open tickets assigned: have them reassigned first.",
+                open_jobs, name=user.full_name))
     return _Profile(family_name, given_name, role, team, phone)
 
 
