@@ -162,6 +162,7 @@ def test_an_unknown_caller_is_logged_in_tab_order_and_saved_from_the_description
 
     sign_in(desk, Keyboard(desk))
     desk.goto("/desk/console/")
+    expect(desk.locator("#q")).to_be_focused()  # autofocus lands after load: typing before it loses keys
     keyboard = Keyboard(desk)
     keyboard.type("139 0471 0000")
     keyboard.press("Enter")
