@@ -142,4 +142,9 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         "TWILIO_AUTH_TOKEN": env.get("TWILIO_AUTH_TOKEN") or None,
         "TWILIO_FROM_NUMBER": env.get("TWILIO_FROM_NUMBER") or None,
         "TWILIO_MESSAGING_SERVICE_SID": env.get("TWILIO_MESSAGING_SERVICE_SID") or None,
+        # Webhook signatures are checked against this public base URL (what Twilio calls), so a
+        # proxy in front of the app does not break them; unset: the request's own URL.
+        "PUBLIC_BASE_URL": (env.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
+        "CALL_CENTRE_NUMBER": env.get("CALL_CENTRE_NUMBER") or None,  # the IVR's <Dial> target
+        "SMS_CONVERSATION_MINUTES": _int(env, "SMS_CONVERSATION_MINUTES", 30),
     }

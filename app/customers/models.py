@@ -1,10 +1,13 @@
 """The network (district → substation → building) and the customer accounts behind each flat."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import Timestamped
+from app.core.types import UTCDateTime
 from app.extensions import db
 
 
@@ -84,3 +87,18 @@ class CustomerPhone(db.Model):
     number: Mapped[str] = mapped_column(String(20), index=True)
 
     account: Mapped[CustomerAccount] = relationship(back_populates="phones")
+
+
+class Outage(Timestamped, db.Model):
+    """A known heating outage (停热) at a substation: every flat behind it is cold until it ends."""
+
+    __tablename__ = "outages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    substation_id: Mapped[int] = mapped_column(ForeignKey("substations.id"), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    estimated_restore_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+    substation: Mapped[Substation] = relationship()
