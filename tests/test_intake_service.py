@@ -220,3 +220,17 @@ def test_an_english_confirmation_has_an_ascii_signature_and_fits_one_segment(mak
     message = db.session.scalar(select(OutboxMessage))
     assert message.body.startswith("[Baotou Heating] ")
     assert message.segments == 1
+
+
+def test_sms_and_voice_complaints_without_an_address_go_to_triage(make_ticket):
+    ticket = make_ticket(channel=Channel.VOICE, district_id=None, building="", unit="", flat="",
+                         account_number="", phone="13912340000", address_optional=True,
+                         extra={"recording_url": "https://api.twilio.com/rec/RE1"})
+    assert ticket.in_triage and ticket.district_id is None
+    assert ticket.events[0].data == {"recording_url": "https://api.twilio.com/rec/RE1", "channel": "voice"}
+
+
+def test_the_web_form_still_needs_an_address(ctx, complaint):
+    with pytest.raises(ValidationFailed) as refused:
+        submit_complaint(complaint(district_id=None, building="", account_number=""), Actor.resident())
+    assert {"district", "building"} <= set(refused.value.errors)

@@ -53,7 +53,10 @@ class ComplaintInput:
     indoor_temp: str | Decimal | None = None
     sms_consent: bool = False
     language: str = "zh_Hans"
-    extra: dict = field(default_factory=dict)  # channel specifics kept on the first event
+    extra: dict = field(default_factory=dict)  # channel details (a recording URL, a message SID) for the first event
+    # SMS and voice may not know where the caller lives (an unknown number that never answered, a
+    # recorded message): such a complaint goes to triage instead of being refused.
+    address_optional: bool = False
 
 
 @dataclass
@@ -95,7 +98,7 @@ def submit_complaint(data: ComplaintInput, actor: Actor, now: datetime | None = 
     _locate(ticket, clean)
     sla.apply_policy(ticket, sla.policy_for(clean.category, ticket.priority), now)
     _insert_with_unique_reference(ticket)
-    lifecycle.open_ticket(ticket, actor, now)
+    lifecycle.open_ticket(ticket, actor, now, data.extra)
 
     team = team_for_district(ticket.district_id) if ticket.building_id else None
     if team is not None:
@@ -159,7 +162,7 @@ def _validate(data: ComplaintInput) -> _Clean:
         errors["account_number"] = _l(
             "We cannot find this account number. Check your heating bill, or leave it empty and give your address."
         )
-    if not account_number and "account_number" not in errors:
+    if not account_number and "account_number" not in errors and not data.address_optional:
         if district is None and "district" not in errors:
             errors["district"] = _l("Please give your account number, or choose your district and building.")
         if not cleaned["building"] and "building" not in errors:

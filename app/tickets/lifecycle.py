@@ -172,10 +172,10 @@ def _reason(text: str | None, field: str = "reason", *, required: bool = True) -
 
 
 @_transition
-def open_ticket(ticket: Ticket, actor: Actor, now: datetime) -> TicketEvent:
-    """The first event: the complaint was received (intake calls this)."""
+def open_ticket(ticket: Ticket, actor: Actor, now: datetime, details: dict | None = None) -> TicketEvent:
+    """The first event: the complaint was received (intake calls this), with channel details."""
     return record(ticket, actor, "create", to=Status.NEW, public=True, now=now,
-                  data={"channel": ticket.channel.value})
+                  data={**(details or {}), "channel": ticket.channel.value})
 
 
 @_transition
