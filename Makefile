@@ -44,6 +44,7 @@ run: translations seed
 ## The rq worker (only with REDIS_URL; without it jobs run inline in the web process).
 worker: $(BIN)/.installed
 	@test -n "$$REDIS_URL" || { echo "REDIS_URL is not set: jobs run inline, no worker needed"; exit 1; }
+	HEATDESK_ENV=$${HEATDESK_ENV:-development} $(BIN)/flask outbox flush  # also starts the periodic sweep
 	HEATDESK_ENV=$${HEATDESK_ENV:-development} $(BIN)/rq worker --with-scheduler --url "$$REDIS_URL" \
 		--worker-class app.jobs.worker.AppWorker --serializer rq.serializers.JSONSerializer \
 		$$(HEATDESK_ENV=$${HEATDESK_ENV:-development} $(BIN)/flask queues)

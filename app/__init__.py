@@ -18,10 +18,14 @@ def _feature_route_modules():
     from app.core import routes as core
     from app.field import routes as field
     from app.intake import routes as intake
+    from app.messaging import routes as messaging
     from app.reports import routes as reports
     from app.tickets import routes as tickets
+    from app.webhooks import routes as sms_webhooks
+    from app.webhooks import status_routes as twilio_status
+    from app.webhooks import voice_routes as voice
 
-    return [core, intake, auth, tickets, console, field, reports, admin]
+    return [core, intake, auth, tickets, console, field, reports, admin, voice, messaging, twilio_status, sms_webhooks]
 
 
 def create_app(overrides: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> Flask:

@@ -29,19 +29,13 @@ def seed_command() -> None:
 @outbox_cli.command("flush")
 @click.option("--older-than", default=120, show_default=True, help="Seconds a message must have waited.")
 def flush_command(older_than: int) -> None:
-    """Re-dispatch messages still pending: their job was never enqueued, or it died."""
+    """Re-dispatch messages still pending (their job was never enqueued, or it died); start the sweep."""
     from datetime import timedelta
 
-    from app.jobs.queue import PendingJob, dispatch
-    from app.messaging.outbox import stale_pending
+    from app.messaging.relay import flush
 
-    ids = stale_pending(timedelta(seconds=older_than))
-    db.session.rollback()
-    app = current_app._get_current_object()
-    for message_id in ids:
-        dispatch(app, PendingJob("app.messaging.delivery.deliver_message", (message_id,),
-                                 f"outbox-{message_id}", "default"))
-    click.echo(f"{len(ids)} pending message(s) dispatched.")
+    result = flush(older_than=timedelta(seconds=older_than))
+    click.echo(f"{result.enqueued} pending message(s) dispatched, {result.already_queued} already queued.")
 
 
 @click.command("queues")
@@ -53,6 +47,9 @@ def queues_command() -> None:
 
 
 def init_app(app: Flask) -> None:
+    from app.sms_cli import sms_cli
+
     app.cli.add_command(queues_command)
     app.cli.add_command(demo_cli)
     app.cli.add_command(outbox_cli)
+    app.cli.add_command(sms_cli)

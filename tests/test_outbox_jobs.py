@@ -136,3 +136,27 @@ def test_only_mobiles_in_the_region_may_be_texted(ctx, number, textable):
     from app.messaging.numbers import may_text
 
     assert may_text(number) is textable
+
+
+def test_a_number_that_opted_out_gets_no_more_notifications(make_ticket):
+    from app.messaging.models import PhoneOptOut
+
+    db.session.add(PhoneOptOut(number="+8613800138000", opted_out=True, source="keyword"))
+    db.session.commit()
+    make_ticket()
+    assert messages() == []
+
+
+def test_the_periodic_jobs_turn_unanswered_sms_conversations_into_triage_tickets(ctx, network, now):
+    from datetime import timedelta
+
+    from app.jobs.periodic import run_periodic
+    from app.messaging.models import SmsConversation
+    from app.tickets.models import Ticket
+
+    db.session.add(SmsConversation(number="+8613912345678", state="awaiting_address", language="zh_Hans",
+                                   complaint_text="暖气不热", expires_at=now - timedelta(minutes=1)))
+    db.session.commit()
+    run_periodic(now)
+    [ticket] = db.session.scalars(select(Ticket)).all()
+    assert ticket.in_triage and "暖气不热" in ticket.description

@@ -57,6 +57,8 @@ class ComplaintInput:
     # SMS and voice may not know where the caller lives (an unknown number that never answered, a
     # recorded message): such a complaint goes to triage instead of being refused.
     address_optional: bool = False
+    # Agents must look at it first (a recorded voice message): kept out of routing, in triage.
+    triage: bool = False
 
 
 @dataclass
@@ -100,7 +102,7 @@ def submit_complaint(data: ComplaintInput, actor: Actor, now: datetime | None = 
     _insert_with_unique_reference(ticket)
     lifecycle.open_ticket(ticket, actor, now, data.extra)
 
-    team = team_for_district(ticket.district_id) if ticket.building_id else None
+    team = team_for_district(ticket.district_id) if ticket.building_id and not data.triage else None
     if team is not None:
         # Lock and count before the ticket points at the team: that reference takes a key-share
         # lock on the team row, and two intakes holding it would deadlock on FOR UPDATE.

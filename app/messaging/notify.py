@@ -9,12 +9,13 @@ from flask_babel import force_locale, gettext as _
 
 from app.core.i18n import format_when
 from app.messaging.numbers import may_text
+from app.messaging.optout import is_opted_out
 from app.messaging.outbox import queue_sms
 from app.tickets.references import format_reference
 
 
 def _send(ticket, kind: str, compose) -> None:
-    if not ticket.sms_consent or not may_text(ticket.phone):
+    if not ticket.sms_consent or not may_text(ticket.phone) or is_opted_out(ticket.phone):
         return
     with force_locale(ticket.language):
         body = signature(ticket.language) + compose(format_reference(ticket.reference))

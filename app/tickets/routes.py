@@ -10,6 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.core.access import STAFF, roles_required
 from app.core.errors import Conflict, DomainError, NotAllowed, ValidationFailed
 from app.extensions import db
+from app.messaging.outbox import problems_for_ticket
 from app.routing.models import Team
 from app.tickets.actions import CONFLICT, assignable_technicians, available_actions, perform
 from app.core.i18n import current_language
@@ -68,6 +69,7 @@ def _render(reference: str, typed=None, action: str | None = None, errors=None, 
         category_options=[(c.code, c.display_name(locale)) for c in categories],
         priority_options=[(p.value, PRIORITY_LABELS[p]) for p in Priority],
         resolution_codes=[(code, RESOLUTION_LABELS[code]) for code in RESOLUTION_CODES],
+        sms_problems=problems_for_ticket(ticket.id),
         typed=typed or {},
         typed_action=action,
         errors={k: str(v) for k, v in (errors or {}).items()},

@@ -1,0 +1,1 @@
+"""Twilio webhooks: inbound SMS, the voice menu, and delivery status callbacks."""
