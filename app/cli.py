@@ -47,9 +47,10 @@ def queues_command() -> None:
 
 
 def init_app(app: Flask) -> None:
-    from app.sms_cli import sms_cli
+    from app.webhooks.cli import sms_cli, voice_cli
 
     app.cli.add_command(queues_command)
     app.cli.add_command(demo_cli)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(sms_cli)
+    app.cli.add_command(voice_cli)

@@ -160,3 +160,19 @@ def test_the_periodic_jobs_turn_unanswered_sms_conversations_into_triage_tickets
     run_periodic(now)
     [ticket] = db.session.scalars(select(Ticket)).all()
     assert ticket.in_triage and "暖气不热" in ticket.description
+
+
+def test_a_technician_is_texted_a_new_job(ctx, network, complaint):
+    from app.auth.models import User
+    from app.intake.service import submit_complaint
+    from app.tickets.lifecycle import Actor
+
+    for name, number in (("wang", "+8613900000001"), ("li", "+8613900000002")):
+        db.session.get(User, network[name]).phone = number
+    db.session.commit()
+    ticket = submit_complaint(complaint(sms_consent=False), Actor.resident())
+    db.session.commit()
+    [message] = messages()
+    assert message.kind == "new_job" and message.to_number == ticket.assignee.phone
+    assert ticket.reference[:3] in message.body and "阿尔丁小区3号楼" in message.body
+    assert message.segments == 1

@@ -60,3 +60,18 @@ def test_expire_sends_unanswered_conversations_to_triage(app, network):
     with app.app_context():
         ticket = db.session.scalar(select(Ticket))
         assert ticket.building_id is None and ticket.description == "暖气不热"
+
+
+def test_voice_simulate_walks_the_menu_with_signed_requests(app, network, posts):
+    result = app.test_cli_runner().invoke(
+        args=["voice", "simulate", "--from", RESIDENT_PHONE, "--url", "http://heatdesk.test", "--digits", "9,1"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        ticket = db.session.scalar(select(Ticket))
+    assert ticket is not None and ticket.channel.value == "voice"
+    assert "For English, press 9." in result.output and "pressed 1" in result.output
+    assert " ".join(ticket.reference[:3]) in result.output  # the reference is read back digit by digit
+    assert [url for url, _data, _headers in posts] == [
+        "http://heatdesk.test/twilio/voice", "http://heatdesk.test/twilio/voice/menu?lang=zh&step=1&tries=0",
+        "http://heatdesk.test/twilio/voice/menu?lang=en&step=2&tries=0"]
+    assert all("X-Twilio-Signature" in headers for _url, _data, headers in posts)

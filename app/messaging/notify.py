@@ -66,3 +66,20 @@ def resolved_please_rate(ticket) -> None:
 def closed(ticket) -> None:
     """Closed with the resident's score: thank them."""
     _send(ticket, "closed", lambda ref: _("Reference %(ref)s is closed. Thank you for your feedback.", ref=ref))
+
+
+def new_job_for_technician(ticket) -> None:
+    """The technician hears of a new job at once, on the phone in their pocket (staff: no consent needed)."""
+    technician = ticket.assignee
+    if technician is None or not technician.phone or not may_text(technician.phone) or is_opted_out(technician.phone):
+        return
+    language = current_app.config["BABEL_DEFAULT_LOCALE"]
+    with force_locale(language):
+        where = " ".join(part for part in (
+            ticket.district.display_name(language) if ticket.district else "", ticket.address_text,
+            _("unit %(u)s", u=ticket.unit) if ticket.unit else "", _("flat %(f)s", f=ticket.flat) if ticket.flat else "",
+        ) if part)
+        body = signature(language) + _("New job %(ref)s: %(problem)s, %(where)s.",
+                                       ref=format_reference(ticket.reference),
+                                       problem=ticket.category.display_name(language), where=where)
+    queue_sms(to=technician.phone, body=body, language=language, kind="new_job", ticket_id=ticket.id)

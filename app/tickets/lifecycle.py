@@ -198,6 +198,7 @@ def assign(ticket: Ticket, technician: Any, actor: Actor, now: datetime | None =
                    data={"assignee_id": technician.id, "previous_assignee_id": previous.id if previous else None})
     if notify_resident:
         notify.technician_assigned(ticket)
+    notify.new_job_for_technician(ticket)
     return event
 
 
