@@ -376,3 +376,15 @@ def test_a_second_text_after_the_conversation_expired_does_not_lose_the_first(ap
 def test_a_bare_score_with_nothing_to_rate_gets_the_help_text(app, text_us):
     assert "STATUS" in only_reply(text_us("5"))
     assert tickets(app) == []
+
+
+def test_a_second_text_about_an_open_ticket_is_added_to_it_not_a_new_ticket(app, text_us):
+    text_us("暖气不热")
+    reply = only_reply(text_us("还是不热，家里有老人"))
+    [ticket] = tickets(app)
+    assert format_reference(ticket.reference) in reply
+    with app.app_context():
+        from app.tickets.models import TicketEvent
+
+        calls = db.session.scalars(select(TicketEvent).where(TicketEvent.action == "call")).all()
+        assert [(e.note, e.data["channel"]) for e in calls] == [("还是不热，家里有老人", "sms")]

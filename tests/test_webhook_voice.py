@@ -356,3 +356,11 @@ def test_the_signature_is_checked_against_the_public_base_url_when_set(call, twi
     assert response.status_code == 200
     response, _root = call("/twilio/voice", sid="CA" + "4" * 32)  # signed for the internal URL
     assert response.status_code == 403
+
+
+def test_pressing_1_with_an_open_ticket_adds_the_call_to_it(call, ctx):
+    call(MENU, Digits="1")
+    _response, root = call(MENU, Digits="1", sid="CA" + "2" * 32)
+    [ticket] = tickets()
+    assert " ".join(ticket.reference[:3]) in spoken(root)
+    assert [e.action for e in ticket.events].count("call") == 1

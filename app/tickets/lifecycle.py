@@ -401,6 +401,8 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 @_transition
-def record_call(ticket: Ticket, actor: Actor, note: str, now: datetime | None = None) -> TicketEvent:
-    """Another call about a ticket that is already open: recorded on it instead of a duplicate."""
-    return record(ticket, actor, "call", note=_reason(note, "note", required=False), now=now)
+def record_call(ticket: Ticket, actor: Actor, note: str, now: datetime | None = None,
+                channel: str = "phone") -> TicketEvent:
+    """Another call (or text) about a ticket that is already open: recorded on it instead of a duplicate."""
+    return record(ticket, actor, "call", note=_reason(note, "note", required=False), now=now,
+                  data={"channel": channel})

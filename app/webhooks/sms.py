@@ -27,6 +27,7 @@ from app.core.time import utcnow
 from app.customers import lookup
 from app.customers.models import Building, CustomerAccount, District
 from app.extensions import db
+from app.intake.repeats import add_to_open_ticket, open_ticket_of
 from app.intake.service import LIMITS, ComplaintInput, submit_complaint
 from app.intake.tracking import resident_view
 from app.messaging.models import MessageStatus, OutboxMessage, SmsConversation
@@ -126,6 +127,11 @@ def _converse(number: str, text: str, language: str, sid: str, now: datetime,
         expire_conversation(stale, now)
     accounts = lookup.accounts_by_phone(number)
     if len(accounts) == 1:
+        open_ticket = open_ticket_of(accounts[0], number)
+        if open_ticket is not None:  # a repeat: it goes to the ticket already being worked
+            add_to_open_ticket(open_ticket, text, "sms", now)
+            return _say(language, _l("We have added your message to reference %(ref)s.",
+                                     ref=format_reference(open_ticket.reference))), open_ticket
         ticket = _complain(number, text, language, sid, now, account=accounts[0])
         return _confirmation(ticket, language), ticket
     db.session.add(SmsConversation(

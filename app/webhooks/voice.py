@@ -23,6 +23,7 @@ from app.core.i18n import format_when
 from app.customers import lookup
 from app.customers.models import Building, CustomerAccount, Outage
 from app.extensions import db
+from app.intake.repeats import add_to_open_ticket, open_ticket_of
 from app.intake.service import ComplaintInput, submit_complaint
 from app.intake.tracking import resident_view
 from app.messaging.numbers import normalise_phone
@@ -138,6 +139,15 @@ def report_no_heat(caller: Caller, lang: str, now: datetime) -> tuple[VoiceRespo
     """Menu 1: a "no heat" ticket for the caller's registered flat, its reference read back twice."""
     assert caller.account is not None and caller.number is not None
     response = VoiceResponse()
+    existing = open_ticket_of(caller.account, caller.number)
+    if existing is not None:  # already being worked: no duplicate, the call is added to it
+        with force_locale(LANGUAGES[lang][0]):
+            add_to_open_ticket(existing, _("Called again through the voice menu: no heat."), "voice", now)
+            _say(response, lang, _("Your complaint is already registered, reference %(ref)s. We have noted your call.",
+                                   ref=spoken_reference(existing.reference)))
+            _say(response, lang, _("A technician will contact you. Goodbye."))
+        response.hangup()
+        return response, existing
     with force_locale(LANGUAGES[lang][0]):
         data = ComplaintInput(
             channel=Channel.VOICE, name=caller.account.name[:60], phone=caller.number, category="no_heat",
