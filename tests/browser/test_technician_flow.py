@@ -146,16 +146,22 @@ def test_a_technician_works_a_job_from_his_phone_and_the_supervisor_sees_it_reso
     assert phone.problems == []  # no script errors, no CSP violations
 
 
-def test_a_resolve_sent_without_signal_keeps_the_form_and_goes_through_once_back_online(
-    app, new_phone, new_job, uploads, tmp_path
-):
-    from app.tickets.models import Status
-
+def on_site_job_on_wangs_phone(new_phone, new_job):
+    """A job wang has reached, open on his phone at the resolve step."""
     job = new_job(at=utcnow(), steps=("acknowledge", "arrive"))
     phone = new_phone()
     sign_in(phone, "wang")
     phone.wait_for_url("**/field/jobs")
     phone.goto(f"/field/jobs/{job.reference}")
+    return job, phone
+
+
+def test_a_resolve_sent_without_signal_keeps_the_form_and_goes_through_once_back_online(
+    app, new_phone, new_job, uploads, tmp_path
+):
+    from app.tickets.models import Status
+
+    job, phone = on_site_job_on_wangs_phone(new_phone, new_job)
     form = phone.locator("#resolve-form")
     form.locator("select#resolution_code").select_option("air_bled")
     form.locator("#note").fill("放气后暖气片热了")
@@ -179,11 +185,7 @@ def test_a_resolve_sent_without_signal_keeps_the_form_and_goes_through_once_back
 
 
 def test_what_was_typed_comes_back_after_the_page_is_reloaded(new_phone, new_job):
-    job = new_job(at=utcnow(), steps=("acknowledge", "arrive"))
-    phone = new_phone()
-    sign_in(phone, "wang")
-    phone.wait_for_url("**/field/jobs")
-    phone.goto(f"/field/jobs/{job.reference}")
+    job, phone = on_site_job_on_wangs_phone(new_phone, new_job)
     phone.locator("#measured_temp").fill("16.5")
     phone.locator("#note").fill("阀门调整后仍需观察")
     phone.reload()
@@ -197,11 +199,7 @@ def test_a_refused_resolve_shows_the_error_at_its_field_and_keeps_the_photo_chos
 ):
     from app.tickets.models import Status
 
-    job = new_job(at=utcnow(), steps=("acknowledge", "arrive"))
-    phone = new_phone()
-    sign_in(phone, "wang")
-    phone.wait_for_url("**/field/jobs")
-    phone.goto(f"/field/jobs/{job.reference}")
+    job, phone = on_site_job_on_wangs_phone(new_phone, new_job)
     form = phone.locator("#resolve-form")
     form.locator("select#resolution_code").select_option("meets_standard")
     form.locator("#measured_temp").fill("暖和")
