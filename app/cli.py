@@ -9,6 +9,28 @@ from app.extensions import db
 
 demo_cli = AppGroup("demo", help="The demonstration data.")
 outbox_cli = AppGroup("outbox", help="Notifications waiting in the outbox.")
+sla_cli = AppGroup("sla", help="Service commitments: escalations.")
+
+
+@sla_cli.command("sweep")
+@click.option("--now", "now_text", default=None,
+              help="Pretend it is this moment (ISO 8601, e.g. 2026-11-22T10:00+08:00): try the demo's escalations.")
+def sla_sweep_command(now_text: str | None) -> None:
+    """Send every SLA warning and escalation now due, once each (the worker also runs this every minute)."""
+    from datetime import datetime
+
+    from app.core.time import utcnow
+    from app.sla.escalation import sweep
+
+    try:
+        now = datetime.fromisoformat(now_text) if now_text else utcnow()
+    except ValueError as exc:
+        raise click.BadParameter("use ISO 8601, e.g. 2026-11-22T10:00+08:00", param_hint="--now") from exc
+    if now.tzinfo is None:
+        raise click.BadParameter("give the time zone, e.g. +08:00", param_hint="--now")
+    sent = sweep(now)
+    db.session.commit()
+    click.echo(f"{sent} escalation(s) sent.")
 
 
 @demo_cli.command("seed")
@@ -52,5 +74,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(queues_command)
     app.cli.add_command(demo_cli)
     app.cli.add_command(outbox_cli)
+    app.cli.add_command(sla_cli)
     app.cli.add_command(sms_cli)
     app.cli.add_command(voice_cli)

@@ -147,4 +147,9 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         "PUBLIC_BASE_URL": (env.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
         "CALL_CENTRE_NUMBER": env.get("CALL_CENTRE_NUMBER") or None,  # the IVR's <Dial> target
         "SMS_CONVERSATION_MINUTES": _int(env, "SMS_CONVERSATION_MINUTES", 30),
+        # SLA escalation: the assignee is warned at this share of a clock's time, the team supervisor
+        # at the breach, and the duty manager (if a number is set) at the second share.
+        "SLA_WARNING_PERCENT": _int(env, "SLA_WARNING_PERCENT", 80),
+        "SLA_DUTY_MANAGER_PERCENT": _int(env, "SLA_DUTY_MANAGER_PERCENT", 150),
+        "DUTY_MANAGER_PHONE": env.get("DUTY_MANAGER_PHONE") or None,
     }

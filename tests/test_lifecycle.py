@@ -286,7 +286,7 @@ def test_every_status_has_a_label_in_both_languages():
     from app.tickets.lifecycle import ACTION_LABELS, STATUS_LABELS
 
     assert set(STATUS_LABELS) == set(Status)
-    assert set(ALLOWED_FROM) | {"note", "call"} == set(ACTION_LABELS)
+    assert set(ALLOWED_FROM) | {"note", "call", "escalate"} == set(ACTION_LABELS)
 
 
 def test_reclassifying_recomputes_the_due_times_from_intake_and_records_both(ticket, tech, network, now):

@@ -14,6 +14,7 @@ from app.extensions import db
 log = logging.getLogger(__name__)
 
 PERIODIC = (
+    "app.sla.escalation.sweep",  # warnings and escalations as SLA clocks run out, each once
     "app.webhooks.sms.expire_conversations",  # unanswered SMS conversations become triage tickets
 )
 

@@ -3,10 +3,14 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, UniqueConstraint
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import enum_column
+from app.core.time import utcnow
+from app.core.types import UTCDateTime
 from app.extensions import db
 from app.tickets.models import Category, Priority
 
@@ -35,3 +39,16 @@ class SlaPolicy(db.Model):
     calendar: Mapped[Calendar] = mapped_column(enum_column(Calendar))
 
     category: Mapped[Category] = relationship()
+
+
+class SlaEscalation(db.Model):
+    """One escalation sent: a level reached on one clock of one ticket. Unique, so it never fires twice."""
+
+    __tablename__ = "sla_escalations"
+    __table_args__ = (UniqueConstraint("ticket_id", "clock", "level", name="once"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    clock: Mapped[str] = mapped_column(String(12))  # respond, on_site, resolve
+    level: Mapped[str] = mapped_column(String(20))  # warning, breach, duty_manager
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -17,6 +17,8 @@ _CLOCKS = (
     ("on_site_due_at", "on_site_at"),
     ("resolve_due_at", "resolved_at"),
 )
+CLOCK_NAMES = ("respond", "on_site", "resolve")  # the attributes <name>_due_at and <name>_met
+DONE_AT = {"respond": "responded_at", "on_site": "on_site_at", "resolve": "resolved_at"}  # when the step happened
 
 
 def working_hours() -> WorkingHours:
@@ -73,3 +75,20 @@ def resume(ticket: Ticket, now: datetime) -> None:
             continue  # absent, already missed before the pause, or already met
         left = minutes_between(paused_at, due, policy.calendar, hours)
         setattr(ticket, due_attr, add_minutes(now, left, policy.calendar, hours))
+
+
+def end_clock(ticket: Ticket, clock: str, at: datetime) -> None:
+    """A clock ends (contact made, technician on site, resolved): record met or missed for good.
+
+    A clock already recorded (e.g. missed at its breach) keeps its outcome; without a due time the
+    ticket promised nothing on that clock, so there is nothing to record."""
+    due = getattr(ticket, f"{clock}_due_at")
+    if due is None or getattr(ticket, f"{clock}_met") is not None:
+        return
+    setattr(ticket, f"{clock}_met", at <= due)
+
+
+def end_open_clocks(ticket: Ticket, at: datetime) -> None:
+    """At resolution every clock still running ends: the resident's problem has been dealt with."""
+    for clock in CLOCK_NAMES:
+        end_clock(ticket, clock, at)

@@ -87,6 +87,7 @@ ACTION_LABELS = {
     "reclassify": _l("reclassified"),
     "note": _l("note added"),
     "call": _l("the resident called again"),
+    "escalate": _l("escalated (service commitment at risk or overdue)"),
 }
 
 
@@ -209,6 +210,7 @@ def acknowledge(ticket: Ticket, actor: Actor, now: datetime | None = None) -> Ti
     now = now or utcnow()
     if ticket.responded_at is None:
         ticket.responded_at = now
+    sla.end_clock(ticket, "respond", now)
     return record(ticket, actor, "acknowledge", to=Status.ACKNOWLEDGED, public=True, now=now)
 
 
@@ -228,6 +230,7 @@ def arrive(ticket: Ticket, actor: Actor, now: datetime | None = None) -> TicketE
     now = now or utcnow()
     if ticket.on_site_at is None:
         ticket.on_site_at = now
+    sla.end_clock(ticket, "on_site", now)
     return record(ticket, actor, "arrive", to=Status.ON_SITE, public=True, now=now)
 
 
@@ -273,6 +276,7 @@ def resolve(ticket: Ticket, actor: Actor, resolution_code: str, note: str = "",
     now = now or utcnow()
     ticket.resolution_code = resolution_code
     ticket.measured_temp = measured_temp
+    sla.end_open_clocks(ticket, now)
     ticket.resolved_at = now
     event = record(ticket, actor, "resolve", to=Status.RESOLVED, public=True, now=now,
                    note=_reason(note, "note", required=False),

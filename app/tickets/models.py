@@ -157,6 +157,10 @@ class Ticket(Timestamped, db.Model):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sla_paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Each clock's outcome, stored for good when it ends: True met, False missed, None not (yet) ended.
+    respond_met: Mapped[bool | None] = mapped_column(Boolean)
+    on_site_met: Mapped[bool | None] = mapped_column(Boolean)
+    resolve_met: Mapped[bool | None] = mapped_column(Boolean)
     status_before_wait: Mapped[Status | None] = mapped_column(enum_column(Status, name="status_before_wait"))
 
     # The outcome and the loop
