@@ -61,6 +61,15 @@ def reference_data(app) -> dict[str, list[tuple]]:
     return snapshot
 
 
+def refused(call, *args, **kwargs) -> dict[str, str]:
+    """The per-field messages of a refused service call."""
+    from app.core.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as caught:
+        call(*args, **kwargs)
+    return {field: str(message) for field, message in caught.value.errors.items()}
+
+
 def error_at(page: Page, field: str) -> str:
     """The message shown at a field (its <p class="error" id="FIELD-error">)."""
     assert f"{field}-error" in page.errors, f"no error at {field}; errors: {page.errors}"

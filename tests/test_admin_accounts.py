@@ -5,18 +5,13 @@ import pytest
 from sqlalchemy import select
 
 from app.admin.accounts import AccountInput, create_account, search_accounts, update_account
-from app.core.errors import ValidationFailed
 from app.customers import lookup
 from app.customers.models import CustomerAccount
 from app.extensions import db
 from tests.conftest import RESIDENT_PHONE
-from tests.test_admin_access import admin, assert_refused, assert_saved, database  # noqa: F401
+from tests.test_admin_access import admin, assert_refused, assert_saved, database, refused  # noqa: F401
 
 
-def refused(call, *args) -> dict[str, str]:
-    with pytest.raises(ValidationFailed) as caught:
-        call(*args)
-    return {field: str(message) for field, message in caught.value.errors.items()}
 
 
 @pytest.fixture

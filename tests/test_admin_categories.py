@@ -14,18 +14,13 @@ from app.admin.categories import (
     update_category,
     update_policy,
 )
-from app.core.errors import ValidationFailed
 from app.extensions import db
 from app.sla.models import Calendar, SlaPolicy
 from app.tickets.models import Category, Priority
-from tests.test_admin_access import admin, assert_refused, assert_saved, database  # noqa: F401
+from tests.test_admin_access import admin, assert_refused, assert_saved, database, refused  # noqa: F401
 from tests.test_resident_pages import Page, translated
 
 
-def refused(call, *args) -> dict[str, str]:
-    with pytest.raises(ValidationFailed) as caught:
-        call(*args)
-    return {field: str(message) for field, message in caught.value.errors.items()}
 
 
 def category_input(**overrides) -> CategoryInput:

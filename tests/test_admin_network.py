@@ -17,18 +17,12 @@ from app.admin.network import (
     update_district,
     update_substation,
 )
-from app.core.errors import ValidationFailed
 from app.customers.lookup import building_key, find_building
 from app.customers.models import Building, District, Substation
 from app.extensions import db
-from tests.test_admin_access import admin, assert_refused, assert_saved, database  # noqa: F401
+from tests.test_admin_access import admin, assert_refused, assert_saved, database, refused  # noqa: F401
 
 
-def refused(call, *args) -> dict[str, str]:
-    """The per-field messages of a refused service call."""
-    with pytest.raises(ValidationFailed) as caught:
-        call(*args)
-    return {field: str(message) for field, message in caught.value.errors.items()}
 
 
 @pytest.fixture

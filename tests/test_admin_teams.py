@@ -6,19 +6,14 @@ from flask_babel import gettext as t
 from sqlalchemy import select
 
 from app.admin.teams import TeamInput, create_team, update_team
-from app.core.errors import ValidationFailed
 from app.customers.models import District
 from app.extensions import db
 from app.routing.assignment import team_for_district
 from app.routing.models import Team
-from tests.test_admin_access import admin, assert_refused, assert_saved, database  # noqa: F401
+from tests.test_admin_access import admin, assert_refused, assert_saved, database, refused  # noqa: F401
 from tests.test_resident_pages import Page
 
 
-def refused(call, *args) -> dict[str, str]:
-    with pytest.raises(ValidationFailed) as caught:
-        call(*args)
-    return {field: str(message) for field, message in caught.value.errors.items()}
 
 
 @pytest.fixture

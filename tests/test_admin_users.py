@@ -16,19 +16,13 @@ from app.admin.users import (
 )
 from app.auth.models import Role, User
 from app.auth.service import authenticate
-from app.core.errors import DomainError, ValidationFailed
+from app.core.errors import DomainError
 from app.extensions import db
 from tests.conftest import STAFF_PASSWORD, csrf_token_of
-from tests.test_admin_access import admin, assert_refused, assert_saved, database, reference_data  # noqa: F401
+from tests.test_admin_access import admin, assert_refused, assert_saved, database, reference_data, refused  # noqa: F401
 from tests.test_resident_pages import Page, translated
 
 GOOD_PASSWORD = "warm-radiator-2026"
-
-
-def refused(call, *args, **kwargs) -> dict[str, str]:
-    with pytest.raises(ValidationFailed) as caught:
-        call(*args, **kwargs)
-    return {field: str(message) for field, message in caught.value.errors.items()}
 
 
 def new_user(**overrides) -> NewUserInput:

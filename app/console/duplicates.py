@@ -23,8 +23,6 @@ from app.messaging.numbers import normalise_phone
 from app.tickets.models import OPEN_STATUSES, Ticket
 from app.tickets.visibility import visible_to
 
-DEFAULT_WINDOW_HOURS = 6
-DEFAULT_THRESHOLD = 2
 MAX_SHOWN = 5
 
 
@@ -59,9 +57,9 @@ class Cluster:
 class Duplicates:
     """What the agent should see before saving a new ticket."""
 
+    window_hours: int  # DUPLICATE_WINDOW_HOURS when the warnings were looked up
     same_flat: list[Ticket] = field(default_factory=list)
     clusters: list[Cluster] = field(default_factory=list)
-    window_hours: int = DEFAULT_WINDOW_HOURS
 
     def __bool__(self) -> bool:
         return bool(self.same_flat or self.clusters)
