@@ -20,12 +20,14 @@ def _feature_route_modules():
     from app.intake import routes as intake
     from app.messaging import routes as messaging
     from app.reports import routes as reports
+    from app.satisfaction import routes as survey
     from app.tickets import routes as tickets
     from app.webhooks import routes as sms_webhooks
     from app.webhooks import status_routes as twilio_status
     from app.webhooks import voice_routes as voice
 
-    return [core, intake, auth, tickets, console, field, reports, admin, voice, messaging, twilio_status, sms_webhooks]
+    return [core, intake, auth, tickets, console, field, reports, admin, voice, messaging, twilio_status, sms_webhooks,
+            survey]
 
 
 def create_app(overrides: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> Flask:

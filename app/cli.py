@@ -33,6 +33,16 @@ def sla_sweep_command(now_text: str | None) -> None:
     click.echo(f"{sent} escalation(s) sent.")
 
 
+@sla_cli.command("refresh-marks")
+def sla_refresh_marks_command() -> None:
+    """Recompute every open ticket's SLA marks (after changing the escalation settings or upgrading)."""
+    from app.sla.service import refresh_all_marks
+
+    count = refresh_all_marks()
+    db.session.commit()
+    click.echo(f"{count} open ticket(s) refreshed.")
+
+
 @demo_cli.command("seed")
 def seed_command() -> None:
     """Seed the demo once; running it again changes nothing."""

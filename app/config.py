@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -27,6 +27,37 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    """A number above zero (fractions allowed: 0.5 days); anything else refuses to start."""
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+    if not value > 0 or value == float("inf"):
+        raise ConfigError(f"{name} must be above zero, got {raw!r}")
+    return value
+
+
+def _pattern(env: Mapping[str, str], name: str, default: str, parse, example: str) -> str:
+    """A value that must parse (a time of day, a month-day): checked at start, not at the first ticket."""
+    raw = env.get(name) or default
+    try:
+        parse(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must look like {example}, got {raw!r}") from exc
+    return raw
+
+
+def _month_day(text: str) -> None:
+    from datetime import date
+
+    month, day = text.split("-")
+    date(2000, int(month), int(day))  # a leap year: 02-29 is a valid usual date
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -113,6 +144,7 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         "LIMIT_COMPLAINT_PER_ADDRESS": env.get("LIMIT_COMPLAINT_PER_ADDRESS", "30/hour;100/day"),
         "LIMIT_COMPLAINT_PER_PHONE": env.get("LIMIT_COMPLAINT_PER_PHONE", "5/hour;10/day"),
         "LIMIT_TRACK_PER_ADDRESS": env.get("LIMIT_TRACK_PER_ADDRESS", "20/minute;200/day"),
+        "LIMIT_SURVEY_PER_ADDRESS": env.get("LIMIT_SURVEY_PER_ADDRESS", "20/minute;200/day"),
         "LIMIT_SIGN_IN_PER_ADDRESS": env.get("LIMIT_SIGN_IN_PER_ADDRESS", "30/hour"),
         "LIMIT_SIGN_IN_PER_ACCOUNT": env.get("LIMIT_SIGN_IN_PER_ACCOUNT", "5/15 minutes"),
         # Staff sessions end after this long without a request, and in any case after the shift.
@@ -147,9 +179,19 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         "PUBLIC_BASE_URL": (env.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
         "CALL_CENTRE_NUMBER": env.get("CALL_CENTRE_NUMBER") or None,  # the IVR's <Dial> target
         "SMS_CONVERSATION_MINUTES": _int(env, "SMS_CONVERSATION_MINUTES", 30),
+        # The satisfaction loop: a survey nobody answers closes as "no response" after SURVEY_DAYS;
+        # a resident who says it is not right is called back by a supervisor within CALLBACK_HOURS.
+        "SURVEY_DAYS": _positive(env, "SURVEY_DAYS", 3),
+        "CALLBACK_HOURS": _positive(env, "CALLBACK_HOURS", 4),
         # SLA escalation: the assignee is warned at this share of a clock's time, the team supervisor
         # at the breach, and the duty manager (if a number is set) at the second share.
         "SLA_WARNING_PERCENT": _int(env, "SLA_WARNING_PERCENT", 80),
         "SLA_DUTY_MANAGER_PERCENT": _int(env, "SLA_DUTY_MANAGER_PERCENT", 150),
         "DUTY_MANAGER_PHONE": env.get("DUTY_MANAGER_PHONE") or None,
+        # The calendars: working hours for billing and service questions; the usual heating season
+        # (a year's own dates are set by administrators and take precedence)
+        "BUSINESS_OPENS": _pattern(env, "BUSINESS_OPENS", "08:30", time.fromisoformat, "08:30"),
+        "BUSINESS_CLOSES": _pattern(env, "BUSINESS_CLOSES", "17:30", time.fromisoformat, "17:30"),
+        "HEATING_SEASON_STARTS": _pattern(env, "HEATING_SEASON_STARTS", "10-15", _month_day, "10-15"),
+        "HEATING_SEASON_ENDS": _pattern(env, "HEATING_SEASON_ENDS", "04-15", _month_day, "04-15"),
     }

@@ -46,7 +46,11 @@ def test_rate_limits_are_kept_in_redis_when_redis_is_configured(tmp_path):
 
 @pytest.mark.parametrize(("env", "message"), [({"HEATDESK_ENV": "staging"}, "HEATDESK_ENV"),
                                               ({"HEATDESK_ENV": "development", "MAX_CONTENT_LENGTH": "lots"},
-                                               "MAX_CONTENT_LENGTH")])
+                                               "MAX_CONTENT_LENGTH"),
+                                              ({"HEATDESK_ENV": "development", "BUSINESS_OPENS": "8.30am"},
+                                               "BUSINESS_OPENS"),
+                                              ({"HEATDESK_ENV": "development", "HEATING_SEASON_STARTS": "10-32"},
+                                               "HEATING_SEASON_STARTS")])
 def test_a_bad_setting_is_named(tmp_path, env, message):
     with pytest.raises(ConfigError, match=message):
         load_config(env, tmp_path)

@@ -12,7 +12,7 @@ from app.sla.models import Calendar
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 HOURS = WorkingHours(zone=SHANGHAI)  # 08:30–17:30, Monday to Friday
-C, B = Calendar.CONTINUOUS, Calendar.BUSINESS
+C, B, S = Calendar.CONTINUOUS, Calendar.BUSINESS, Calendar.HEATING_SEASON
 
 
 def local(y, m, d, hh, mm=0):
@@ -92,7 +92,7 @@ moments = st.datetimes(
 
 
 @settings(max_examples=200, deadline=None)
-@given(start=moments, minutes=st.integers(min_value=0, max_value=20 * 9 * 60), calendar=st.sampled_from([B, C]))
+@given(start=moments, minutes=st.integers(min_value=0, max_value=20 * 9 * 60), calendar=st.sampled_from([B, C, S]))
 def test_adding_then_measuring_gives_back_the_minutes(start, minutes, calendar):
     due = add_minutes(start, minutes, calendar, HOURS)
     assert due >= start
@@ -108,8 +108,72 @@ def test_a_business_due_time_falls_inside_working_hours(start, minutes):
 
 
 @settings(max_examples=100, deadline=None)
-@given(start=moments, first=st.integers(0, 3000), second=st.integers(0, 3000), calendar=st.sampled_from([B, C]))
+@given(start=moments, first=st.integers(0, 3000), second=st.integers(0, 3000), calendar=st.sampled_from([B, C, S]))
 def test_adding_in_two_steps_counts_the_same_working_time_as_adding_at_once(start, first, second, calendar):
     in_two_steps = add_minutes(add_minutes(start, first, calendar, HOURS), second, calendar, HOURS)
     assert minutes_between(start, in_two_steps, calendar, HOURS) == first + second
     assert in_two_steps >= add_minutes(start, first + second, calendar, HOURS)
+
+
+# --- the heating-season calendar: round the clock while the heat is on, working hours otherwise ---
+
+def test_a_heating_fault_in_the_season_runs_through_the_night():
+    assert add_minutes(local(2026, 11, 20, 23, 30), 120, S, HOURS) == local(2026, 11, 21, 1, 30)
+
+
+def test_a_heating_fault_out_of_season_waits_for_working_hours():
+    assert add_minutes(local(2026, 7, 3, 22), 30, S, HOURS) == local(2026, 7, 6, 9)  # Friday night → Monday
+
+
+def test_the_season_starts_at_midnight_of_its_first_day():
+    # 14 October 2026 (Wednesday) 17:00 is out of season: 30 working minutes to 17:30, then from midnight
+    assert add_minutes(local(2026, 10, 14, 17), 60, S, HOURS) == local(2026, 10, 15, 0, 30)
+
+
+def test_the_season_ends_at_midnight_after_its_last_day():
+    # 15 April 2027 (Thursday) 23:00: one hour in season, the rest from Friday's opening
+    assert add_minutes(local(2027, 4, 15, 23), 90, S, HOURS) == local(2027, 4, 16, 9)
+
+
+def test_a_season_set_by_the_city_replaces_the_usual_dates_for_its_winter():
+    early = WorkingHours(zone=SHANGHAI, seasons=((date(2026, 10, 1), date(2027, 4, 30)),))
+    assert early.in_heating_season(date(2026, 10, 5)) and early.in_heating_season(date(2027, 4, 25))
+    assert not HOURS.in_heating_season(date(2026, 10, 5))
+    assert early.in_heating_season(date(2027, 10, 20))  # the next winter keeps the usual dates
+
+
+def test_the_usual_season_dates_come_from_the_working_hours():
+    late = WorkingHours(zone=SHANGHAI, usual_season=((11, 1), (3, 31)))
+    assert not late.in_heating_season(date(2026, 10, 20)) and late.in_heating_season(date(2027, 3, 31))
+
+
+def test_holidays_do_not_stop_a_heating_clock_in_season():
+    hours = WorkingHours(zone=SHANGHAI, holidays=frozenset({date(2027, 1, 1)}))
+    assert add_minutes(local(2026, 12, 31, 23), 120, S, hours) == local(2027, 1, 1, 1)
+
+
+days = st.dates(min_value=date(2026, 1, 1), max_value=date(2028, 12, 31))
+
+
+@settings(max_examples=150, deadline=None)
+@given(start=moments, minutes=st.integers(min_value=0, max_value=20 * 9 * 60),
+       calendar=st.sampled_from([B, C, S]), holidays=st.frozensets(days, max_size=30),
+       workdays=st.frozensets(days, max_size=10))
+def test_measuring_gives_back_the_minutes_with_any_holidays(start, minutes, calendar, holidays, workdays):
+    hours = WorkingHours(zone=SHANGHAI, holidays=holidays, extra_workdays=workdays)
+    due = add_minutes(start, minutes, calendar, hours)
+    assert minutes_between(start, due, calendar, hours) == minutes
+
+
+@settings(max_examples=150, deadline=None)
+@given(start=moments, minutes=st.integers(min_value=1, max_value=10 * 9 * 60))
+def test_a_heating_clock_is_never_later_than_business_nor_earlier_than_round_the_clock(start, minutes):
+    seasonal = add_minutes(start, minutes, S, HOURS)
+    assert add_minutes(start, minutes, C, HOURS) <= seasonal <= add_minutes(start, minutes, B, HOURS)
+
+
+@settings(max_examples=150, deadline=None)
+@given(start=moments, minutes=st.integers(min_value=1, max_value=5 * 24 * 60))
+def test_in_the_depth_of_winter_a_heating_clock_is_round_the_clock(start, minutes):
+    winter_start = start.replace(year=2026, month=12, day=min(start.day, 28))
+    assert add_minutes(winter_start, minutes, S, HOURS) == add_minutes(winter_start, minutes, C, HOURS)

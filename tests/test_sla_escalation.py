@@ -11,6 +11,7 @@ from app.extensions import db
 from app.messaging.models import OutboxMessage
 from app.sla.escalation import sweep
 from app.sla.models import SlaEscalation
+from app.sla.service import refresh_all_marks
 from app.tickets import lifecycle
 from app.tickets.lifecycle import Actor
 
@@ -87,12 +88,36 @@ def test_running_the_sweep_twice_sends_nothing_twice(ticket, phones, now):
     assert len(rows) == first == len({(r.clock, r.level) for r in rows})
 
 
-def test_the_duty_manager_is_called_only_when_a_number_is_set(app, ticket, phones, now, monkeypatch):
+def test_without_a_duty_manager_number_nobody_is_called_past_the_breach(ticket, phones, now):
     assert "duty_manager" not in {r.level for r in _after(sweep, now + timedelta(minutes=50))}
+
+
+def test_the_duty_manager_is_called_at_the_further_threshold_when_a_number_is_set(app, ticket, phones, now,
+                                                                                 monkeypatch):
+    _duty_manager(app, monkeypatch)
+    sweep(now + timedelta(minutes=44))  # 30 min to respond: 150 % is 45 min
+    db.session.commit()
+    assert ("sla_duty_manager", "+8613900000009") not in sent()
+    sweep(now + timedelta(minutes=45))
+    db.session.commit()
+    assert ("sla_duty_manager", "+8613900000009") in sent()
+
+
+def test_refreshing_the_marks_brings_a_new_duty_manager_number_to_running_tickets(app, ticket, phones, now,
+                                                                                  monkeypatch):
+    _after(sweep, now + timedelta(minutes=50))
     monkeypatch.setitem(app.config, "DUTY_MANAGER_PHONE", "+8613900000009")
+    assert app.test_cli_runner().invoke(args=["sla", "refresh-marks"]).exit_code == 0
     sweep(now + timedelta(minutes=50))
     db.session.commit()
     assert ("sla_duty_manager", "+8613900000009") in sent()
+
+
+def _duty_manager(app, monkeypatch):
+    """A duty manager's number is set, and the running tickets' marks refreshed for it."""
+    monkeypatch.setitem(app.config, "DUTY_MANAGER_PHONE", "+8613900000009")
+    refresh_all_marks()
+    db.session.commit()
 
 
 def _after(run, moment):
@@ -133,7 +158,7 @@ def test_flask_sla_sweep_accepts_a_pretend_now_for_the_demo(app, ticket, phones,
 
 
 def test_escalation_texts_fit_one_segment_in_chinese(ticket, phones, app, now, monkeypatch):
-    monkeypatch.setitem(app.config, "DUTY_MANAGER_PHONE", "+8613900000009")
+    _duty_manager(app, monkeypatch)
     sweep(now + timedelta(hours=1))
     db.session.commit()
     messages = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind.like("sla_%"))).all()

@@ -90,7 +90,9 @@ class PolicyForm(TextOnlyForm):
     on_site_minutes = StringField(_l("On site within (minutes, optional)"), description=_l(
         "For example 120. Leave empty when no visit is promised."))
     resolve_minutes = StringField(_l("Resolve within (minutes)"), description=_l("For example 1440 (24 hours)."))
-    calendar = _select(_l("Clock"))
+    calendar = _select(_l("Clock"), description=_l(
+        "“Heating season” follows the seasons set under SLA calendars; working hours follow the holidays and "
+        "weekend working days set there."))
 
 
 class AccountForm(TextOnlyForm):

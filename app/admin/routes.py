@@ -60,6 +60,7 @@ ROLE_LABELS = {
 CALENDAR_LABELS = {
     Calendar.CONTINUOUS: _l("Round the clock"),
     Calendar.BUSINESS: _l("Working hours"),
+    Calendar.HEATING_SEASON: _l("Heating season: round the clock; otherwise working hours"),
 }
 SECTIONS = [
     ("admin.districts", _l("Districts")),
@@ -69,6 +70,7 @@ SECTIONS = [
     ("admin.users", _l("Users")),
     ("admin.categories", _l("Categories")),
     ("admin.policies", _l("SLA policies")),
+    ("admin.calendars_page", _l("SLA calendars")),
     ("admin.accounts", _l("Customer accounts")),
     ("admin.import_accounts", _l("Import accounts")),
 ]
@@ -581,3 +583,6 @@ def _import_page(error: str | None = None, report: csv_import.ImportReport | Non
 def import_template():
     return Response(csv_import.template_csv(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=customer-accounts.csv"})
+
+
+from app.admin import calendar_routes  # noqa: E402,F401  (the calendars pages: routes on this blueprint)

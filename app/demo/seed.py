@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -14,7 +14,7 @@ from app.customers.models import Building, CustomerAccount, CustomerPhone, Distr
 from app.extensions import db
 from app.intake.service import ComplaintInput, submit_complaint
 from app.routing.models import Team
-from app.sla.models import Calendar, SlaPolicy
+from app.sla.models import Calendar, CalendarDay, DayKind, HeatingSeason, SlaPolicy
 from app.tickets import lifecycle
 from app.tickets.lifecycle import Actor
 from app.tickets.models import Category, Channel, Priority, Ticket
@@ -31,10 +31,11 @@ DISTRICTS = [
 ]
 
 CATEGORIES = [
-    ("no_heat", "暖气不热", "No heat", Priority.EMERGENCY, Calendar.CONTINUOUS),
-    ("low_temperature", "室温偏低", "Low temperature", Priority.HIGH, Calendar.CONTINUOUS),
-    ("leak", "漏水 / 爆管", "Leak or burst pipe", Priority.EMERGENCY, Calendar.CONTINUOUS),
-    ("radiator_noise", "暖气有异响 / 需要放气", "Noise or air in radiators", Priority.NORMAL, Calendar.CONTINUOUS),
+    ("no_heat", "暖气不热", "No heat", Priority.EMERGENCY, Calendar.HEATING_SEASON),
+    ("low_temperature", "室温偏低", "Low temperature", Priority.HIGH, Calendar.HEATING_SEASON),
+    ("leak", "漏水 / 爆管", "Leak or burst pipe", Priority.EMERGENCY, Calendar.CONTINUOUS),  # a burst pipe floods a flat in July too
+    ("radiator_noise", "暖气有异响 / 需要放气", "Noise or air in radiators", Priority.NORMAL,
+     Calendar.HEATING_SEASON),
     ("billing", "缴费 / 收费问题", "Billing", Priority.NORMAL, Calendar.BUSINESS),
     ("service", "服务投诉", "Service complaint", Priority.NORMAL, Calendar.BUSINESS),
     ("other", "其他", "Other", Priority.LOW, Calendar.BUSINESS),
@@ -56,6 +57,28 @@ BUSINESS_TARGETS = {
     Priority.LOW: (2 * WORKING_DAY, None, 10 * WORKING_DAY),
 }
 
+# Baotou heats from 15 October to 15 April (first and last day of heating).
+HEATING_SEASONS = [(date(2025, 10, 15), date(2026, 4, 15)), (date(2026, 10, 15), date(2027, 4, 15))]
+# China's public holidays of 2026 as the State Council arranged them (国务院办公厅 notice of November 2025;
+# check against the official text): (name, first day, last day), and the weekend days worked in exchange.
+HOLIDAYS_2026 = [
+    ("元旦", date(2026, 1, 1), date(2026, 1, 3)),
+    ("春节", date(2026, 2, 15), date(2026, 2, 23)),
+    ("清明节", date(2026, 4, 4), date(2026, 4, 6)),
+    ("劳动节", date(2026, 5, 1), date(2026, 5, 5)),
+    ("端午节", date(2026, 6, 19), date(2026, 6, 21)),
+    ("中秋节", date(2026, 9, 25), date(2026, 9, 27)),
+    ("国庆节", date(2026, 10, 1), date(2026, 10, 7)),
+]
+WORKDAYS_2026 = [
+    ("元旦调休上班", date(2026, 1, 4)),
+    ("春节调休上班", date(2026, 2, 14)),
+    ("春节调休上班", date(2026, 2, 28)),
+    ("劳动节调休上班", date(2026, 5, 9)),
+    ("国庆节调休上班", date(2026, 9, 20)),
+    ("国庆节调休上班", date(2026, 10, 10)),
+]
+
 FAMILY_NAMES = "王李张刘陈杨赵黄周吴徐孙马胡朱郭何高林罗"
 GIVEN_NAMES = ["建国", "志强", "秀英", "桂兰", "海涛", "丽娟", "永红", "国华", "春梅", "晓东", "文博", "淑珍"]
 
@@ -70,6 +93,7 @@ def seed(now: datetime | None = None, rng: random.Random | None = None) -> bool:
         return False
     now = now or utcnow()
     rng = rng or random.Random(2026)
+    _calendars()
     categories = _categories()
     districts = _network(rng)
     teams = _teams_and_staff(districts)
@@ -98,6 +122,17 @@ def _categories() -> dict[str, Category]:
                                      on_site_minutes=on_site, resolve_minutes=resolve, calendar=calendar))
         result[code] = category
     return result
+
+
+def _calendars() -> None:
+    """The heating seasons and 2026's holidays, before any ticket: due times are computed from them."""
+    for starts_on, ends_on in HEATING_SEASONS:
+        db.session.add(HeatingSeason(starts_on=starts_on, ends_on=ends_on))
+    for name, first, last in HOLIDAYS_2026:
+        for offset in range((last - first).days + 1):
+            db.session.add(CalendarDay(day=first + timedelta(days=offset), kind=DayKind.HOLIDAY, name=name))
+    for name, day in WORKDAYS_2026:
+        db.session.add(CalendarDay(day=day, kind=DayKind.WORKDAY, name=name))
 
 
 def _network(rng: random.Random) -> list[District]:

@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 PERIODIC = (
     "app.sla.escalation.sweep",  # warnings and escalations as SLA clocks run out, each once
     "app.webhooks.sms.expire_conversations",  # unanswered SMS conversations become triage tickets
+    "app.satisfaction.survey.close_unanswered",  # surveys nobody answered in SURVEY_DAYS close as "no response"
 )
 
 

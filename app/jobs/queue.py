@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Callable
 
 from flask import Flask, current_app, has_app_context
@@ -29,13 +30,20 @@ class PendingJob:
     args: tuple[Any, ...]
     job_id: str
     queue: str
+    at: datetime | None = None  # run then (rq's scheduler), not now
 
 
 def enqueue_after_commit(session: Session, func: Callable[..., Any], *args: Any, job_id: str,
-                         queue: str = "default") -> None:
-    """Remember a job; it is dispatched when `session` commits and forgotten if it rolls back."""
+                         queue: str = "default", at: datetime | None = None) -> None:
+    """Remember a job; it is dispatched when `session` commits and forgotten if it rolls back.
+    A job id already pending in this transaction is not added twice.
+
+    With `at`, rq's scheduler runs it then; without Redis such a job is dropped, because jobs
+    given a time are ones a periodic sweep also covers (there is no scheduler to keep it)."""
     path = f"{func.__module__}.{func.__qualname__}"
-    session.info.setdefault(_PENDING, []).append(PendingJob(path, args, job_id, queue))
+    pending = session.info.setdefault(_PENDING, [])
+    if all(job.job_id != job_id for job in pending):
+        pending.append(PendingJob(path, args, job_id, queue, at))
 
 
 def redis_connection(app: Flask) -> Redis | None:
@@ -66,7 +74,10 @@ def dispatch(app: Flask, job: PendingJob) -> None:
     try:
         queue = get_queue(app, job.queue)
         if queue is None:
-            run_inline(app, job.func, job.args)
+            if job.at is None:
+                run_inline(app, job.func, job.args)
+        elif job.at is not None:
+            queue.enqueue_at(job.at, job.func, *job.args, job_id=job_id, retry=None)
         else:
             queue.enqueue(job.func, *job.args, job_id=job_id, retry=None)
     except Exception:  # Redis down, or an inline job failed: the sweep will find the work again

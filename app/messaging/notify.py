@@ -57,10 +57,23 @@ def technician_on_the_way(ticket) -> None:
 
 
 def resolved_please_rate(ticket) -> None:
-    """Resolved: ask for the score."""
-    _send(ticket, "resolved", lambda ref: _(
-        "Reference %(ref)s is resolved. Please reply with a score from 1 to 5 (5 = very satisfied).",
-        ref=ref))
+    """Resolved: ask for the score once per resolution, by a reply 1–5 or on the survey page the link opens.
+
+    A second call for the same resolution (a retried job, a re-sent request) finds the first text in the
+    outbox and sends nothing."""
+    from app.satisfaction.links import survey_link
+
+    link = survey_link(ticket)
+    if link is None:  # no public address known: the reply 1–5 still works
+        _send(ticket, "survey", lambda ref: _(
+            "Reference %(ref)s is resolved. Please reply with a score from 1 to 5 (5 = very satisfied).",
+            ref=ref))
+        return
+    if ticket.id is not None and _survey_already_sent(ticket.id, link.marker):
+        return
+    _send(ticket, "survey", lambda ref: _(
+        "Reference %(ref)s is resolved. Reply 1-5 to rate us (5 = very satisfied) or tap %(link)s",
+        ref=ref, link=link.url))
 
 
 def closed(ticket) -> None:
@@ -83,3 +96,42 @@ def new_job_for_technician(ticket) -> None:
                                        ref=format_reference(ticket.reference),
                                        problem=ticket.category.display_name(language), where=where)
     queue_sms(to=technician.phone, body=body, language=language, kind="new_job", ticket_id=ticket.id)
+
+
+def _survey_already_sent(ticket_id: int, marker: str) -> bool:
+    """A survey text of this very resolution is in the outbox (every link of one resolution shares `marker`)."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.messaging.models import OutboxMessage
+
+    return db.session.scalar(
+        select(OutboxMessage.id).where(OutboxMessage.ticket_id == ticket_id, OutboxMessage.kind == "survey",
+                                       OutboxMessage.body.contains(marker, autoescape=True)).limit(1)
+    ) is not None
+
+
+def callback_for_supervisors(ticket) -> None:
+    """The resident says it is not right: the team's supervisors hear at once whom to call, and by when
+    (staff: no consent needed; opted-out numbers and numbers outside the region get nothing)."""
+    from sqlalchemy import select
+
+    from app.auth.models import Role, User
+    from app.extensions import db
+    from app.messaging.numbers import display_phone
+
+    if ticket.team_id is None or ticket.callback_due_at is None:
+        return
+    supervisors = db.session.scalars(select(User).where(
+        User.team_id == ticket.team_id, User.role == Role.SUPERVISOR, User.active.is_(True)).order_by(User.id))
+    numbers = [u.phone for u in supervisors if u.phone and may_text(u.phone) and not is_opted_out(u.phone)]
+    if not numbers:
+        return
+    language = current_app.config["BABEL_DEFAULT_LOCALE"]
+    with force_locale(language):
+        body = signature(language) + _(
+            "Call-back %(ref)s: the resident is not satisfied. Please call %(phone)s by %(when)s.",
+            ref=format_reference(ticket.reference), phone=display_phone(ticket.phone),
+            when=format_when(ticket.callback_due_at))
+    for number in numbers:
+        queue_sms(to=number, body=body, language=language, kind="callback", ticket_id=ticket.id)

@@ -16,6 +16,15 @@ def is_opted_out(number: str | None) -> bool:
     ))
 
 
+def opted_out_among(numbers: set[str]) -> set[str]:
+    """Which of these numbers opted out: one query for a whole batch of recipients."""
+    if not numbers:
+        return set()
+    return set(db.session.scalars(
+        select(PhoneOptOut.number).where(PhoneOptOut.number.in_(numbers), PhoneOptOut.opted_out.is_(True))
+    ))
+
+
 def opt_out(number: str, source: str = "keyword") -> bool:
     """Record STOP for the number; False if it was already opted out (confirm only once)."""
     row = db.session.scalar(select(PhoneOptOut).where(PhoneOptOut.number == number))

@@ -196,9 +196,11 @@ def board_team(user: User, requested: str | None, teams: list[Team]) -> Team | N
 
 
 def awaits_callback(ticket: Ticket) -> bool:
-    """Reopened by a low score (1–2): the supervisor owes the resident a call."""
+    """Reopened by the resident (a score of 1–2, or "not fixed": the call-back's due time is set):
+    the supervisor owes the resident a call."""
     score = ticket.satisfaction_score
-    return ticket.status is Status.REOPENED and score is not None and score <= 2
+    return ticket.status is Status.REOPENED and (
+        ticket.callback_due_at is not None or (score is not None and score <= 2))
 
 
 def team_technicians(team_id: int | None) -> list[User]:

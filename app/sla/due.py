@@ -23,13 +23,29 @@ class WorkingHours:
     closes: time = time(17, 30)
     holidays: frozenset[date] = field(default_factory=frozenset)
     extra_workdays: frozenset[date] = field(default_factory=frozenset)
+    # Heating seasons the city set, as (first day, last day); a year without one uses the usual dates.
+    seasons: tuple[tuple[date, date], ...] = ()
+    usual_season: tuple[tuple[int, int], tuple[int, int]] = ((10, 15), (4, 15))  # (month, day) start and end
 
     def is_working_day(self, day: date) -> bool:
         if day in self.holidays:
             return False
         return day.weekday() < 5 or day in self.extra_workdays
 
-    def _window(self, day: date) -> tuple[datetime, datetime] | None:
+    def in_heating_season(self, day: date) -> bool:
+        """Whether the heat is on that day: the season set for that winter, or the usual dates."""
+        winter = day.year if day.month >= 7 else day.year - 1  # the winter a day belongs to, by its start year
+        explicit = [(first, last) for first, last in self.seasons if first.year == winter]
+        if not explicit:
+            (start_month, start_day), (end_month, end_day) = self.usual_season
+            explicit = [(date(winter, start_month, start_day), date(winter + 1, end_month, end_day))]
+        return any(first <= day <= last for first, last in explicit)
+
+    def _window(self, day: date, calendar: Calendar = Calendar.BUSINESS) -> tuple[datetime, datetime] | None:
+        """The stretch of `day` in which the calendar's clocks run (local times), or None."""
+        if calendar is Calendar.HEATING_SEASON and self.in_heating_season(day):
+            return datetime.combine(day, time.min, self.zone), datetime.combine(day + timedelta(days=1), time.min,
+                                                                                 self.zone)
         if not self.is_working_day(day):
             return None
         start = datetime.combine(day, self.opens, self.zone)
@@ -50,7 +66,7 @@ def add_minutes(start: datetime, minutes: int, calendar: Calendar, hours: Workin
     cursor = start.astimezone(hours.zone)
     day = cursor.date()
     for _ in range(_MAX_DAYS):
-        window = hours._window(day)
+        window = hours._window(day, calendar)
         if window:
             begin = max(cursor, window[0])
             if begin < window[1]:
@@ -77,7 +93,7 @@ def minutes_between(start: datetime, end: datetime, calendar: Calendar, hours: W
     stop = end.astimezone(hours.zone)
     day = cursor.date()
     while day <= stop.date():
-        window = hours._window(day)
+        window = hours._window(day, calendar)
         if window:
             begin, finish = max(cursor, window[0]), min(stop, window[1])
             if begin < finish:

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import force_locale, gettext as _
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -23,17 +23,19 @@ from app.core.time import utcnow
 from app.extensions import db
 from app.messaging.notify import signature
 from app.messaging.numbers import may_text
-from app.messaging.optout import is_opted_out
+from app.messaging.optout import opted_out_among
 from app.messaging.outbox import queue_sms
 from app.sla.due import minutes_between
 from app.sla.models import SlaEscalation
-from app.sla.service import CLOCK_NAMES, DONE_AT, working_hours
+from app.jobs.queue import job
+from app.sla.service import (BREACH, DUTY_MANAGER, LEVELS, WARNING, level_times, refresh_marks, running_clocks,
+                             working_hours)
 from app.tickets import lifecycle
 from app.tickets.lifecycle import Actor
 from app.tickets.models import OPEN_STATUSES, Ticket
 from app.tickets.references import format_reference
 
-WARNING, BREACH, DUTY_MANAGER = "warning", "breach", "duty_manager"
+SWEEP_BATCH = 1000  # tickets per round; a sweep takes rounds until none is due
 
 
 @dataclass(frozen=True)
@@ -60,75 +62,116 @@ def share_elapsed(ticket: Ticket, clock: str, now: datetime) -> float | None:
     return minutes_between(ticket.created_at, now, calendar, hours) / allowed
 
 
-def levels_reached(share: float) -> list[str]:
-    config = current_app.config
-    reached = []
-    if share >= config["SLA_WARNING_PERCENT"] / 100:
-        reached.append(WARNING)
-    if share >= 1.0:
-        reached.append(BREACH)
-    if share >= config["SLA_DUTY_MANAGER_PERCENT"] / 100 and config.get("DUTY_MANAGER_PHONE"):
-        reached.append(DUTY_MANAGER)
-    return reached
-
-
-def _running(clock: str):
-    """Tickets whose clock is still running: a due time, and the step not taken yet (a clock already
-    recorded as missed keeps running towards the duty manager until the step is taken)."""
-    return and_(getattr(Ticket, f"{clock}_due_at").is_not(None), getattr(Ticket, DONE_AT[clock]).is_(None),
-                getattr(Ticket, f"{clock}_met").is_not(True))
-
-
-def due_escalations(now: datetime) -> list[Due]:
-    """Every level reached and not yet sent, on open tickets whose clocks are running (not paused)."""
-    tickets = db.session.scalars(
-        select(Ticket)
-        .where(Ticket.status.in_(OPEN_STATUSES), Ticket.sla_paused_at.is_(None),
-               or_(*(_running(clock) for clock in CLOCK_NAMES)))
-        .options(selectinload(Ticket.sla_policy), selectinload(Ticket.assignee))
-    ).all()
-    if not tickets:
-        return []
-    sent = {tuple(row) for row in db.session.execute(
-        select(SlaEscalation.ticket_id, SlaEscalation.clock, SlaEscalation.level)
-        .where(SlaEscalation.ticket_id.in_([t.id for t in tickets]))
-    )}
+def levels_due(ticket: Ticket, now: datetime, sent: set[tuple[str, str]]) -> list[Due]:
+    """The levels reached by now on the ticket's running clocks and not sent yet, in order."""
     result = []
-    for ticket in tickets:
-        for clock in CLOCK_NAMES:
-            if getattr(ticket, DONE_AT[clock]) is not None or getattr(ticket, f"{clock}_met") is True:
-                continue
-            share = share_elapsed(ticket, clock, now)
-            if share is None:
-                continue
-            result.extend(Due(ticket, clock, level) for level in levels_reached(share)
-                          if (ticket.id, clock, level) not in sent)
+    for clock in running_clocks(ticket):
+        times = level_times(ticket, clock)
+        result.extend(Due(ticket, clock, level) for level in LEVELS
+                      if level in times and times[level] <= now and (clock, level) not in sent)
     return result
 
 
-def sweep(now: datetime | None = None) -> int:
-    """Send every escalation now due, once; returns how many were sent. The caller commits."""
+def _due_tickets(now: datetime, limit: int, only: str | None = None) -> list[Ticket]:
+    """Open, running tickets whose next escalation time has come: an index range on the marks.
+    Rows another worker is sweeping right now are skipped (PostgreSQL), not waited for."""
+    query = (
+        select(Ticket)
+        .where(Ticket.sla_next_check_at <= now, Ticket.status.in_(OPEN_STATUSES), Ticket.sla_paused_at.is_(None))
+        .order_by(Ticket.sla_next_check_at)
+        .limit(limit)
+        .options(selectinload(Ticket.sla_policy), selectinload(Ticket.assignee))
+        .with_for_update(skip_locked=True, of=Ticket)
+    )
+    if only is not None:
+        query = query.where(Ticket.reference == only)
+    return list(db.session.scalars(query))
+
+
+def sweep(now: datetime | None = None, *, only: str | None = None, rounds: int = 100) -> int:
+    """Send every escalation now due, once; returns how many were sent. The caller commits.
+
+    Finds tickets by their marks (see app.sla.service.refresh_marks) in batches, reads what was already
+    sent and who to tell for the whole batch at once, and writes each level under a unique key."""
     now = now or utcnow()
     count = 0
-    for item in due_escalations(now):
-        try:
-            with db.session.begin_nested():
-                db.session.add(SlaEscalation(ticket_id=item.ticket.id, clock=item.clock, level=item.level,
-                                             created_at=now))
-                db.session.flush()
-                _act(item, now)
-        except IntegrityError:  # another worker sent it a moment ago
-            continue
-        count += 1
+    for _ in range(rounds):
+        tickets = _due_tickets(now, SWEEP_BATCH, only)
+        if not tickets:
+            break
+        sent = _sent_for([t.id for t in tickets])
+        contacts = _Contacts.for_tickets(tickets)
+        for ticket in tickets:
+            done = sent.setdefault(ticket.id, set())
+            for item in levels_due(ticket, now, done):
+                try:
+                    with db.session.begin_nested():
+                        db.session.add(SlaEscalation(ticket_id=ticket.id, clock=item.clock, level=item.level,
+                                                     created_at=now))
+                        db.session.flush()
+                except IntegrityError:  # another worker sent it a moment ago
+                    done.add((item.clock, item.level))
+                    continue
+                done.add((item.clock, item.level))
+                _act(item, now, contacts)
+                count += 1
+            refresh_marks(ticket, done)
+            if ticket.sla_next_check_at is not None and ticket.sla_next_check_at <= now:
+                ticket.sla_next_check_at = None  # nothing more can be done now (a policy gone): stop re-reading it
+        db.session.flush()
+        if len(tickets) < SWEEP_BATCH:
+            break
     return count
 
 
-def _act(item: Due, now: datetime) -> None:
+@job
+def check_ticket(reference: str) -> int:
+    """rq's scheduled look at one ticket when its next escalation is due; idempotent like the sweep."""
+    count = sweep(only=reference)
+    db.session.commit()
+    return count
+
+
+def _sent_for(ticket_ids: list[int]) -> dict[int, set[tuple[str, str]]]:
+    sent: dict[int, set[tuple[str, str]]] = {}
+    for ticket_id, clock, level in db.session.execute(
+        select(SlaEscalation.ticket_id, SlaEscalation.clock, SlaEscalation.level)
+        .where(SlaEscalation.ticket_id.in_(ticket_ids))
+    ):
+        sent.setdefault(ticket_id, set()).add((clock, level))
+    return sent
+
+
+@dataclass
+class _Contacts:
+    """Who can be texted, read once per batch: team supervisors' phones, and the numbers that opted out."""
+
+    supervisors: dict[int, list[str]]
+    opted_out: set[str]
+
+    @classmethod
+    def for_tickets(cls, tickets: list[Ticket]) -> "_Contacts":
+        team_ids = {t.team_id for t in tickets if t.team_id is not None}
+        supervisors: dict[int, list[str]] = {}
+        if team_ids:
+            for team_id, phone in db.session.execute(
+                select(User.team_id, User.phone).where(User.team_id.in_(team_ids), User.role == Role.SUPERVISOR,
+                                                      User.active.is_(True), User.phone.is_not(None))
+            ):
+                supervisors.setdefault(team_id, []).append(phone)
+        numbers = {n for numbers in supervisors.values() for n in numbers}
+        numbers |= {t.assignee.phone for t in tickets if t.assignee is not None and t.assignee.phone}
+        if current_app.config.get("DUTY_MANAGER_PHONE"):
+            numbers.add(current_app.config["DUTY_MANAGER_PHONE"])
+        return cls(supervisors, opted_out_among(numbers))
+
+
+def _act(item: Due, now: datetime, contacts: _Contacts) -> None:
     ticket, clock, level = item.ticket, item.clock, item.level
     if level == BREACH:
         setattr(ticket, f"{clock}_met", False)  # missed, for good, whatever happens next
     lifecycle.record(ticket, Actor.system(), "escalate", now=now, data={"clock": clock, "level": level})
-    for number in _recipients(ticket, level):
+    for number in _recipients(ticket, level, contacts):
         language = current_app.config["BABEL_DEFAULT_LOCALE"]
         with force_locale(language):
             body = signature(language) + _message(ticket, clock, level)
@@ -147,15 +190,12 @@ def _message(ticket: Ticket, clock: str, level: str) -> str:
              ref=ref, clock=clock_label, when=when)
 
 
-def _recipients(ticket: Ticket, level: str) -> list[str]:
+def _recipients(ticket: Ticket, level: str, contacts: _Contacts) -> list[str]:
     """Who hears of it: the assignee (warning), the team's supervisors (breach), the duty manager."""
     if level == WARNING:
         numbers = [ticket.assignee.phone] if ticket.assignee is not None and ticket.assignee.phone else []
     elif level == BREACH:
-        supervisors = db.session.scalars(select(User).where(
-            User.team_id == ticket.team_id, User.role == Role.SUPERVISOR, User.active.is_(True))
-        ) if ticket.team_id is not None else []
-        numbers = [user.phone for user in supervisors if user.phone]
+        numbers = contacts.supervisors.get(ticket.team_id, []) if ticket.team_id is not None else []
     else:
         numbers = [current_app.config["DUTY_MANAGER_PHONE"]] if current_app.config.get("DUTY_MANAGER_PHONE") else []
-    return [number for number in numbers if may_text(number) and not is_opted_out(number)]
+    return [number for number in numbers if may_text(number) and number not in contacts.opted_out]

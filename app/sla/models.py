@@ -2,22 +2,22 @@
 from __future__ import annotations
 
 import enum
+from datetime import date, datetime
 
-from datetime import datetime
-
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from app.core.models import enum_column
 from app.core.time import utcnow
 from app.core.types import UTCDateTime
 from app.extensions import db
-from app.tickets.models import Category, Priority
+from app.tickets.models import Category, Priority, Ticket
 
 
 class Calendar(enum.StrEnum):
     CONTINUOUS = "continuous"  # round the clock: heating faults in season
     BUSINESS = "business"  # working hours on working days: billing and service questions
+    HEATING_SEASON = "heating_season"  # round the clock in the heating season, working hours outside it
 
 
 class SlaPolicy(db.Model):
@@ -52,3 +52,47 @@ class SlaEscalation(db.Model):
     clock: Mapped[str] = mapped_column(String(12))  # respond, on_site, resolve
     level: Mapped[str] = mapped_column(String(20))  # warning, breach, duty_manager
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SlaPause(db.Model):
+    """One stretch of time the clocks stood still (waiting for the resident). Kept, so that due times
+    recomputed later (a change of category or priority) still leave the waiting time out."""
+
+    __tablename__ = "sla_pauses"
+    __table_args__ = (CheckConstraint("ended_at IS NULL OR ended_at >= started_at", name="ordered"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # None: still paused
+
+    # ticket.sla_pauses: read within a transition, where autoflush is off, so a pause begun in the same
+    # transaction is seen too (a query would miss it)
+    ticket: Mapped[Ticket] = relationship(backref=backref("sla_pauses", order_by="SlaPause.started_at"))
+
+
+class HeatingSeason(db.Model):
+    """One year's heating season (供暖季), set by the city each year: heating faults run 24×7 inside it."""
+
+    __tablename__ = "heating_seasons"
+    __table_args__ = (CheckConstraint("ends_on > starts_on", name="ordered"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    starts_on: Mapped[date] = mapped_column(Date, unique=True)  # first day of heating
+    ends_on: Mapped[date] = mapped_column(Date)  # last day of heating
+
+
+class DayKind(enum.StrEnum):
+    HOLIDAY = "holiday"  # a public holiday: no working hours
+    WORKDAY = "workday"  # a weekend day made a working day (调休)
+
+
+class CalendarDay(db.Model):
+    """A public holiday, or a weekend day worked in its place, for the business calendar."""
+
+    __tablename__ = "calendar_days"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, unique=True)
+    kind: Mapped[DayKind] = mapped_column(enum_column(DayKind))
+    name: Mapped[str] = mapped_column(String(60), default="")

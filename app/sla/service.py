@@ -1,16 +1,18 @@
 """Apply SLA policies to tickets: set due times at intake, pause and resume the clocks."""
 from __future__ import annotations
 
-from datetime import date, datetime, time
+import math
+from datetime import date, datetime, time, timedelta
 
-from flask import current_app
-from sqlalchemy import select
+from flask import current_app, g, has_app_context
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from app.core.time import company_zone
 from app.extensions import db
 from app.sla.due import WorkingHours, add_minutes, minutes_between
-from app.sla.models import SlaPolicy
-from app.tickets.models import Category, Priority, Ticket
+from app.sla.models import CalendarDay, DayKind, HeatingSeason, SlaEscalation, SlaPause, SlaPolicy
+from app.tickets.models import OPEN_STATUSES, Category, Priority, Ticket
 
 _CLOCKS = (
     ("respond_due_at", "responded_at"),
@@ -22,15 +24,40 @@ DONE_AT = {"respond": "responded_at", "on_site": "on_site_at", "resolve": "resol
 
 
 def working_hours() -> WorkingHours:
-    """The company's working hours and holidays, from config."""
+    """The company's calendar: working hours from config; holidays, 调休 working days and heating seasons
+    from the administrators' tables (plus any fixed in config). Read once per app context."""
+    if has_app_context() and "sla_working_hours" in g:
+        return g.sla_working_hours
     config = current_app.config
-    return WorkingHours(
+    days = db.session.execute(select(CalendarDay.day, CalendarDay.kind)).all()
+    seasons = db.session.execute(select(HeatingSeason.starts_on, HeatingSeason.ends_on)).all()
+    usual_start, usual_end = (config.get("HEATING_SEASON_STARTS", "10-15"), config.get("HEATING_SEASON_ENDS", "04-15"))
+    hours = WorkingHours(
         zone=company_zone(),
         opens=time.fromisoformat(config.get("BUSINESS_OPENS", "08:30")),
         closes=time.fromisoformat(config.get("BUSINESS_CLOSES", "17:30")),
-        holidays=frozenset(date.fromisoformat(d) for d in config.get("HOLIDAYS", ())),
-        extra_workdays=frozenset(date.fromisoformat(d) for d in config.get("EXTRA_WORKDAYS", ())),
+        holidays=frozenset(date.fromisoformat(d) for d in config.get("HOLIDAYS", ()))
+        | {day for day, kind in days if kind == DayKind.HOLIDAY},
+        extra_workdays=frozenset(date.fromisoformat(d) for d in config.get("EXTRA_WORKDAYS", ()))
+        | {day for day, kind in days if kind == DayKind.WORKDAY},
+        seasons=tuple((first, last) for first, last in seasons),
+        usual_season=(_month_day(usual_start), _month_day(usual_end)),
     )
+    g.sla_working_hours = hours
+    return hours
+
+
+def _month_day(text: str) -> tuple[int, int]:
+    month, day = text.split("-")
+    return int(month), int(day)
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_changed_calendar(session: Session, _context) -> None:
+    """An administrator changed a holiday or a season: the next due time reads the tables again."""
+    changed = (*session.new, *session.dirty, *session.deleted)
+    if has_app_context() and any(isinstance(obj, (CalendarDay, HeatingSeason)) for obj in changed):
+        g.pop("sla_working_hours", None)
 
 
 def policy_for(category: Category, priority: Priority) -> SlaPolicy | None:
@@ -56,25 +83,54 @@ def apply_policy(ticket: Ticket, policy: SlaPolicy | None, start: datetime) -> N
     ticket.resolve_due_at = add_minutes(start, policy.resolve_minutes, policy.calendar, hours)
 
 
+def recompute_due(ticket: Ticket, policy: SlaPolicy | None) -> None:
+    """Due times under `policy` as if it had applied from intake, leaving out every finished pause
+    (a change of category or priority must not give back the time the resident kept us waiting)."""
+    apply_policy(ticket, policy, ticket.created_at)
+    for pause_ in sorted(ticket.sla_pauses, key=lambda p: p.started_at):
+        if pause_.ended_at is not None:
+            _shift_running_clocks(ticket, pause_.started_at, pause_.ended_at)
+
+
 def pause(ticket: Ticket, now: datetime) -> None:
-    """Stop the clocks while the ticket waits for the resident."""
+    """Stop the clocks while the ticket waits for the resident; the stretch is kept for recomputations."""
     ticket.sla_paused_at = now
+    ticket.sla_pauses.append(SlaPause(started_at=now))
 
 
 def resume(ticket: Ticket, now: datetime) -> None:
     """Restart the clocks: every clock still running keeps the time it had left when paused."""
     paused_at = ticket.sla_paused_at
+    _end_pause(ticket, now)
+    if paused_at is not None:
+        _shift_running_clocks(ticket, paused_at, now)
+
+
+def end_pause(ticket: Ticket, now: datetime) -> None:
+    """The ticket leaves the wait without resuming (cancelled): the pause ends, no clock restarts."""
+    _end_pause(ticket, now)
+
+
+def _end_pause(ticket: Ticket, now: datetime) -> None:
     ticket.sla_paused_at = None
+    for open_pause in ticket.sla_pauses:
+        if open_pause.ended_at is None:
+            open_pause.ended_at = max(now, open_pause.started_at)
+
+
+def _shift_running_clocks(ticket: Ticket, paused_at: datetime, resumed_at: datetime) -> None:
+    """Move each clock that was running at `paused_at` on by the pause, in its calendar's time."""
     policy = ticket.sla_policy
-    if paused_at is None or policy is None:
+    if policy is None:
         return
     hours = working_hours()
     for due_attr, done_attr in _CLOCKS:
         due = getattr(ticket, due_attr)
-        if due is None or due <= paused_at or getattr(ticket, done_attr) is not None:
+        done = getattr(ticket, done_attr)
+        if due is None or due <= paused_at or (done is not None and done <= paused_at):
             continue  # absent, already missed before the pause, or already met
         left = minutes_between(paused_at, due, policy.calendar, hours)
-        setattr(ticket, due_attr, add_minutes(now, left, policy.calendar, hours))
+        setattr(ticket, due_attr, add_minutes(resumed_at, left, policy.calendar, hours))
 
 
 def end_clock(ticket: Ticket, clock: str, at: datetime) -> None:
@@ -92,3 +148,109 @@ def end_open_clocks(ticket: Ticket, at: datetime) -> None:
     """At resolution every clock still running ends: the resident's problem has been dealt with."""
     for clock in CLOCK_NAMES:
         end_clock(ticket, clock, at)
+
+
+# --- the marks: where each ticket stands, kept on the row for the board, the lists and the sweep ---
+
+WARNING, BREACH, DUTY_MANAGER = "warning", "breach", "duty_manager"
+LEVELS = (WARNING, BREACH, DUTY_MANAGER)
+
+
+def running_clocks(ticket: Ticket) -> list[str]:
+    """Clocks with a promise whose step has not been taken. A clock recorded as missed at its breach
+    keeps running (towards the duty manager) until the step is taken."""
+    return [clock for clock in CLOCK_NAMES
+            if getattr(ticket, f"{clock}_due_at") is not None and getattr(ticket, DONE_AT[clock]) is None
+            and getattr(ticket, f"{clock}_met") is not True]
+
+
+def level_times(ticket: Ticket, clock: str) -> dict[str, datetime]:
+    """When each escalation level of a clock is reached: the warning at SLA_WARNING_PERCENT of the
+    clock's time in its calendar, the breach at the due time, the duty manager at
+    SLA_DUTY_MANAGER_PERCENT (counted round the clock past the due time, so nights never hide it)."""
+    due = getattr(ticket, f"{clock}_due_at")
+    policy = ticket.sla_policy
+    if due is None or policy is None:
+        return {}
+    config = current_app.config
+    hours = working_hours()
+    allowed = minutes_between(ticket.created_at, due, policy.calendar, hours)
+    if allowed <= 0:
+        return {BREACH: due}
+    times = {
+        WARNING: add_minutes(ticket.created_at, math.ceil(allowed * config["SLA_WARNING_PERCENT"] / 100),
+                             policy.calendar, hours),
+        BREACH: due,
+    }
+    if config.get("DUTY_MANAGER_PHONE"):
+        extra = allowed * (config["SLA_DUTY_MANAGER_PERCENT"] - 100) / 100
+        times[DUTY_MANAGER] = due + timedelta(minutes=math.ceil(extra))
+    return {level: min(at, due) if level == WARNING else at for level, at in times.items()}
+
+
+def sent_levels(ticket: Ticket) -> set[tuple[str, str]]:
+    """The (clock, level) escalations already sent for this ticket."""
+    if ticket.id is None:
+        return set()
+    with db.session.no_autoflush:  # called mid-change: never flush half-made state (or take locks) here
+        return {tuple(row) for row in db.session.execute(
+            select(SlaEscalation.clock, SlaEscalation.level).where(SlaEscalation.ticket_id == ticket.id))}
+
+
+def refresh_marks(ticket: Ticket, sent: set[tuple[str, str]] | None = None) -> None:
+    """Set the ticket's marks from its clocks: the next warning point and due time of a running clock
+    (for the at-risk and breached lists) and the next escalation not yet sent (for the sweep).
+    Closed, resolved, cancelled and waiting tickets carry no marks: nothing can escalate on them."""
+    if ticket.status not in OPEN_STATUSES or ticket.sla_paused_at is not None:
+        ticket.sla_warn_at = ticket.sla_breach_at = ticket.sla_next_check_at = None
+        return
+    sent = sent_levels(ticket) if sent is None else sent
+    warn_points, breach_points, pending = [], [], []
+    for clock in running_clocks(ticket):
+        times = level_times(ticket, clock)
+        if WARNING in times:
+            warn_points.append(times[WARNING])
+        breach_points.append(times[BREACH])
+        pending.extend(at for level, at in times.items() if (clock, level) not in sent)
+    ticket.sla_warn_at = min(warn_points, default=None)
+    ticket.sla_breach_at = min(breach_points, default=None)
+    ticket.sla_next_check_at = min(pending, default=None)
+
+
+def schedule_check(ticket: Ticket) -> None:
+    """Ask rq's scheduler to look at the ticket when its next escalation is due (after commit).
+    Jobs for superseded times find nothing to do; the minute sweep catches any job that is lost."""
+    at = ticket.sla_next_check_at
+    if at is None:
+        return
+    from app.jobs.queue import enqueue_after_commit
+    from app.sla.escalation import check_ticket
+
+    key = ticket.reference or str(ticket.id)
+    enqueue_after_commit(db.session, check_ticket, key, job_id=f"sla-{key}-{int(at.timestamp())}", at=at)
+
+
+def refresh_all_marks(batch: int = 1000) -> int:
+    """Recompute the marks of every open ticket: after a change of the escalation settings (e.g.
+    DUTY_MANAGER_PHONE) and once after upgrading. Works in id order, a batch at a time."""
+    from sqlalchemy.orm import selectinload
+
+    count, last_id = 0, 0
+    while True:
+        tickets = db.session.scalars(
+            select(Ticket).where(Ticket.status.in_(OPEN_STATUSES), Ticket.id > last_id)
+            .order_by(Ticket.id).limit(batch).options(selectinload(Ticket.sla_policy))
+        ).all()
+        if not tickets:
+            return count
+        sent: dict[int, set[tuple[str, str]]] = {t.id: set() for t in tickets}
+        for ticket_id, clock, level in db.session.execute(
+            select(SlaEscalation.ticket_id, SlaEscalation.clock, SlaEscalation.level)
+            .where(SlaEscalation.ticket_id.in_(list(sent)))
+        ):
+            sent[ticket_id].add((clock, level))
+        for ticket in tickets:
+            refresh_marks(ticket, sent[ticket.id])
+        db.session.flush()
+        count += len(tickets)
+        last_id = tickets[-1].id

@@ -134,6 +134,8 @@ def record(ticket: Ticket, actor: Actor, action: str, *, to: Status | None = Non
     db.session.add(event)
     if to is not None:
         ticket.status = to
+    sla.refresh_marks(ticket)  # every change passes here, so the board and the sweep never read stale marks
+    sla.schedule_check(ticket)
     return event
 
 
@@ -300,11 +302,15 @@ def rate(ticket: Ticket, score: int, comment: str = "", actor: Actor | None = No
     actor = actor or Actor.resident()
     data = {"score": score}
     if score <= 2:
+        from app.satisfaction.callbacks import start_callback
+
         ticket.resolved_at = None
         event = record(ticket, actor, "rate", to=Status.REOPENED, note=comment, public=True, now=now, data=data)
+        start_callback(ticket, now)  # a supervisor owes the resident a call, due CALLBACK_HOURS from now
         return event
     ticket.closure = Closure.RATED
     ticket.closed_at = now
+    ticket.callback_due_at = None
     event = record(ticket, actor, "rate", to=Status.CLOSED, note=comment, public=True, now=now, data=data)
     notify.closed(ticket)
     return event
@@ -317,6 +323,7 @@ def close_without_response(ticket: Ticket, actor: Actor, now: datetime | None = 
     now = now or utcnow()
     ticket.closure = Closure.NO_RESPONSE
     ticket.closed_at = now
+    ticket.callback_due_at = None
     return record(ticket, actor, "close_without_response", to=Status.CLOSED, public=True, now=now)
 
 
@@ -328,18 +335,27 @@ def close_after_callback(ticket: Ticket, actor: Actor, reason: str, now: datetim
     note = _reason(reason)
     ticket.closure = Closure.CALLBACK
     ticket.closed_at = now
+    ticket.callback_due_at = None  # the call-back is done
     return record(ticket, actor, "close_after_callback", to=Status.CLOSED, note=note, now=now)
 
 
 @_transition
 def reopen(ticket: Ticket, actor: Actor, reason: str, now: datetime | None = None) -> TicketEvent:
-    """Not fixed after all: back to the team."""
+    """Not fixed after all: back to the team; reopened by the resident, also a supervisor's call-back."""
     _check(ticket, "reopen")
+    now = now or utcnow()
     note = _reason(reason)
     ticket.closure = None
     ticket.closed_at = None
     ticket.resolved_at = None
-    return record(ticket, actor, "reopen", to=Status.REOPENED, note=note, public=True, now=now)
+    event = record(ticket, actor, "reopen", to=Status.REOPENED, note=note, public=True, now=now)
+    if actor.kind is ActorKind.RESIDENT:
+        from app.satisfaction.callbacks import start_callback
+
+        start_callback(ticket, now)
+    else:
+        ticket.callback_due_at = None
+    return event
 
 
 @_transition
@@ -363,7 +379,7 @@ def cancel(ticket: Ticket, actor: Actor, reason: str, now: datetime | None = Non
     """Withdrawn or a duplicate: the reason is required and shown to the resident."""
     _check(ticket, "cancel")
     note = _reason(reason)
-    ticket.sla_paused_at = None
+    sla.end_pause(ticket, now or utcnow())
     ticket.status_before_wait = None
     return record(ticket, actor, "cancel", to=Status.CANCELLED, note=note, public=True, now=now)
 
@@ -379,7 +395,8 @@ def add_note(ticket: Ticket, actor: Actor, text: str, public: bool = False,
 @_transition
 def reclassify(ticket: Ticket, actor: Actor, category: Any, priority: Any, reason: str = "",
                now: datetime | None = None) -> TicketEvent:
-    """Change category or priority: the SLA due times are recomputed from intake, and recorded."""
+    """Change category or priority: the SLA due times are recomputed from intake (leaving out the time
+    spent waiting for the resident), and recorded."""
     _check(ticket, "reclassify")
     if category is None or not category.active:
         raise ValidationFailed({"category": _l("Choose a category.")})
@@ -392,7 +409,7 @@ def reclassify(ticket: Ticket, actor: Actor, category: Any, priority: Any, reaso
               "resolve_due_at": _iso(ticket.resolve_due_at)}
     ticket.category = category
     ticket.priority = priority
-    sla.apply_policy(ticket, sla.policy_for(category, priority), ticket.created_at)
+    sla.recompute_due(ticket, sla.policy_for(category, priority))
     after = {"category": category.code, "priority": priority.value,
              "respond_due_at": _iso(ticket.respond_due_at), "on_site_due_at": _iso(ticket.on_site_due_at),
              "resolve_due_at": _iso(ticket.resolve_due_at)}

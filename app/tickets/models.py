@@ -116,6 +116,12 @@ class Ticket(Timestamped, db.Model):
         # Duplicate warnings look for recent tickets at one building or substation.
         Index("ix_tickets_building_created", "building_id", "created_at"),
         Index("ix_tickets_substation_created", "substation_id", "created_at"),
+        # The SLA sweep, the at-risk and breached lists read open tickets by their marks.
+        Index("ix_tickets_sla_next_check", "sla_next_check_at"),
+        Index("ix_tickets_sla_breach", "sla_breach_at"),
+        Index("ix_tickets_sla_warn", "sla_warn_at"),
+        # Reports count resolved tickets by period.
+        Index("ix_tickets_resolved_at", "resolved_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -161,6 +167,12 @@ class Ticket(Timestamped, db.Model):
     respond_met: Mapped[bool | None] = mapped_column(Boolean)
     on_site_met: Mapped[bool | None] = mapped_column(Boolean)
     resolve_met: Mapped[bool | None] = mapped_column(Boolean)
+    # Where the ticket stands against its running clocks, kept by app.sla.service on every change so
+    # that the board, the at-risk lists and the sweep find tickets by index instead of by arithmetic:
+    sla_warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the next clock's warning point
+    sla_breach_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the next running clock's due time
+    sla_next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # next escalation not yet sent
+    callback_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # a low score's call-back task
     status_before_wait: Mapped[Status | None] = mapped_column(enum_column(Status, name="status_before_wait"))
 
     # The outcome and the loop

@@ -34,6 +34,7 @@ from app.messaging.models import MessageStatus, OutboxMessage, SmsConversation
 from app.messaging.notify import signature
 from app.messaging.numbers import display_phone, normalise_phone
 from app.messaging.optout import is_opted_out, opt_in, opt_out
+from app.satisfaction.replies import means_not_fixed
 from app.tickets import lifecycle
 from app.tickets.lifecycle import STATUS_LABELS, Actor
 from app.tickets.models import Channel, Status, Ticket
@@ -117,6 +118,10 @@ def _converse(number: str, text: str, language: str, sid: str, now: datetime,
             return _rate(ticket, *rating, language=language, now=now), ticket
         if not rating[1]:
             return _help(language), None
+    if rating is None and conversation is None and means_not_fixed(text):  # the answer to the survey
+        ticket = latest_resolved_ticket(number)
+        if ticket is not None:
+            return _not_fixed(ticket, text, language=language, now=now), ticket
 
     if conversation is not None:
         return _answer(conversation, text, sid, now)
@@ -263,6 +268,18 @@ def _rate(ticket: Ticket, score: int, comment: str, *, language: str, now: datet
         return _sent_as_reply(ticket, "closed", now) or _say(
             language, _l("Reference %(ref)s is closed. Thank you for your feedback.", ref=ref))
     return _say(language, _l("Sorry about reference %(ref)s. A supervisor will call you back.", ref=ref))
+
+
+def _not_fixed(ticket: Ticket, text: str, *, language: str, now: datetime) -> str:
+    """"没修好", "还是不热": reopened, and a supervisor will call back (the lifecycle sets the task)."""
+    try:
+        with db.session.begin_nested():
+            lifecycle.reopen(ticket, Actor.resident(), text, now=now)
+    except DomainError as exc:
+        log.warning("SMS 'not fixed' for %s refused: %s", ticket.reference, exc)
+        return _help(language)
+    return _say(language, _l("Sorry about reference %(ref)s. A supervisor will call you back.",
+                             ref=format_reference(ticket.reference)))
 
 
 def _confirmation(ticket: Ticket | None, language: str) -> str:

@@ -1,0 +1,24 @@
+"""The call-back task: a resident who says the repair did not work is called back by a supervisor.
+
+Its due time is CALLBACK_HOURS after the resident's answer, round the clock (a cold flat at night
+cannot wait for office hours). The lifecycle starts it when a resident reopens a ticket (a score of
+1–2, or "not fixed") and clears it when the ticket closes; the board shows it.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app
+
+from app.messaging import notify
+
+
+def callback_due(now: datetime) -> datetime:
+    """When the supervisor's call is due for an answer given at `now`."""
+    return now + timedelta(hours=current_app.config["CALLBACK_HOURS"])
+
+
+def start_callback(ticket, now: datetime) -> None:
+    """Set the task's due time and text the team's supervisors (through the outbox)."""
+    ticket.callback_due_at = callback_due(now)
+    notify.callback_for_supervisors(ticket)
