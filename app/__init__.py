@@ -19,6 +19,7 @@ def _feature_route_modules():
     from app.field import routes as field
     from app.intake import routes as intake
     from app.messaging import routes as messaging
+    from app.reports import live_routes as live
     from app.reports import routes as reports
     from app.satisfaction import routes as survey
     from app.tickets import routes as tickets
@@ -27,7 +28,7 @@ def _feature_route_modules():
     from app.webhooks import voice_routes as voice
 
     return [core, intake, auth, tickets, console, field, reports, admin, voice, messaging, twilio_status, sms_webhooks,
-            survey]
+            survey, live]
 
 
 def create_app(overrides: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> Flask:

@@ -109,11 +109,27 @@ def test_an_idle_technician_still_has_a_group_to_show_who_is_free(ticket_of, use
 
 def test_breached_then_at_risk_tickets_come_first_in_a_group(ticket_of, user, network):
     calm = ticket_of("wang", **CALM)
-    at_risk = ticket_of("wang", timedelta(minutes=10))  # no heat: 20 minutes left to respond
+    at_risk = ticket_of("wang", timedelta(minutes=25))  # no heat: past the warning at 80 % of 30 min to respond
     breached = ticket_of("wang", timedelta(hours=4))
     rows = group(board_of("zhao", user), f"tech-{network['wang']}").rows
     assert references(rows) == [breached.reference, at_risk.reference, calm.reference]
     assert [row.standing.state for row in rows] == [SlaState.BREACHED, SlaState.AT_RISK, SlaState.ON_TIME]
+
+
+def test_a_ticket_is_on_time_until_the_warning_point_of_its_next_clock(ticket_of, user, network):
+    fresh = ticket_of("wang", timedelta(minutes=23))  # no heat: the warning comes at 24 of 30 minutes
+    row = group(board_of("zhao", user), f"tech-{network['wang']}").rows[0]
+    assert row.ticket.reference == fresh.reference
+    assert (row.standing.state, row.standing.clock) == (SlaState.ON_TIME, "respond")
+    assert row.standing.due == fresh.respond_due_at == fresh.sla_breach_at
+
+
+def test_once_a_clock_is_met_the_next_running_clock_decides(ticket_of, user, network):
+    ticket = ticket_of("wang", timedelta(minutes=40))  # would be breached on the 30-minute respond clock
+    lifecycle.acknowledge(ticket, Actor.staff(user("wang")), now=NOW - timedelta(minutes=35))
+    db.session.commit()
+    standing = group(board_of("zhao", user), f"tech-{network['wang']}").rows[0].standing
+    assert (standing.state, standing.clock, standing.due) == (SlaState.ON_TIME, "on_site", ticket.on_site_due_at)
 
 
 def test_the_most_overdue_ticket_comes_first_among_breached_ones(ticket_of, user, network):
@@ -195,6 +211,7 @@ def test_an_admin_may_open_every_teams_board_and_starts_on_the_first(user, team,
     assert service.board_team(admin, None, teams) == team
     assert service.board_team(admin, str(team_q.id), teams) == team_q
     assert service.board_team(admin, "nonsense", teams) == team
+    assert service.board_team(admin, "²", teams) == team  # a digit to str.isdigit, not to int()
 
 
 def test_an_admin_sees_any_teams_tickets(ticket_of, qingshan_ticket, user, team, team_q):
@@ -254,10 +271,10 @@ def test_reassigning_dispatches_to_the_chosen_technician_and_records_it(ticket_o
     assert event_.data == {"assignee_id": network["li"], "previous_assignee_id": network["wang"]}
 
 
-@pytest.mark.parametrize("chosen", ["sun", "unknown", "empty", "text"])
+@pytest.mark.parametrize("chosen", ["sun", "unknown", "empty", "text", "superscript"])
 def test_reassigning_to_anyone_but_a_technician_of_the_team_is_refused(ticket_of, user, network, chosen):
     ticket = ticket_of("wang", **CALM)
-    value = {"sun": str(network["sun"]), "unknown": "999999", "empty": "", "text": "li"}[chosen]
+    value = {"sun": str(network["sun"]), "unknown": "999999", "empty": "", "text": "li", "superscript": "²"}[chosen]
     with pytest.raises(ValidationFailed) as refused:
         service.reassign(ticket, user("zhao"), value, version_of(ticket))
     assert "assignee" in refused.value.errors

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Iterable, Sequence
+from datetime import datetime, timezone
+from typing import Iterable
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select
@@ -27,37 +27,27 @@ from app.auth.models import Role, User
 from app.core.errors import ValidationFailed
 from app.extensions import db
 from app.routing.models import Team, team_districts
+from app.sla.service import running_clocks
 from app.tickets.actions import perform
 from app.tickets.lifecycle import WORKING
 from app.tickets.models import OPEN_STATUSES, Status, Ticket, TicketEvent
 from app.tickets.visibility import visible_to
 
 # --- the SLA standing rule (pure) -------------------------------------------------------------
-
-AT_RISK_SHARE = 0.2  # at risk when no more than this share of the clock's allowed time is left …
-AT_RISK_WINDOW = timedelta(minutes=30)  # … or no more than this much time
+# One definition for the team board and the live board: the ticket's stored marks
+# (app.sla.service.refresh_marks) decide, so a ticket is at risk here exactly when the live board
+# lists it. Marks are empty for tickets that are finished or waiting for the resident.
 
 
 class SlaState(enum.StrEnum):
-    BREACHED = "breached"  # a due time has passed and its clock is not met
-    AT_RISK = "at_risk"  # the next due time is close
+    BREACHED = "breached"  # the next running clock's due time has come (sla_breach_at <= now)
+    AT_RISK = "at_risk"  # its warning point has come, its due time not yet (sla_warn_at <= now < sla_breach_at)
     ON_TIME = "on_time"  # running, with time to spare (or no promised times at all)
     PAUSED = "paused"  # waiting for the resident: the clocks stand still
 
 
 # Board order: the worst first; paused tickets cannot get worse while they wait.
 _STATE_RANK = {SlaState.BREACHED: 0, SlaState.AT_RISK: 1, SlaState.ON_TIME: 2, SlaState.PAUSED: 3}
-
-CLOCKS = ("respond", "on_site", "resolve")
-
-
-@dataclass(frozen=True)
-class Clock:
-    """One of a ticket's promised times: when it is due and when (if ever) it was met."""
-
-    name: str  # respond / on_site / resolve
-    due: datetime | None
-    met: datetime | None
 
 
 @dataclass(frozen=True)
@@ -73,40 +63,36 @@ class Standing:
         return _STATE_RANK[self.state]
 
 
-def sla_standing(clocks: Sequence[Clock], started_at: datetime, paused_at: datetime | None,
-                 now: datetime) -> Standing:
-    """Breached, at risk, on time or paused: the board's one rule, with the clock passed in.
+def sla_standing(warn_at: datetime | None, breach_at: datetime | None, paused_at: datetime | None,
+                 now: datetime, clock: str | None = None) -> Standing:
+    """Breached, at risk, on time or paused, from the stored marks and a given now.
 
-    Breached: a due time has passed while its clock is not met and the clocks are not paused.
-    At risk: the next unmet due time is within 20 % of its allowed time (due − start) or 30 min.
+    Paused wins (nothing runs while the resident is awaited); then breached once the due time
+    `breach_at` has come; at risk from the warning point `warn_at` until then. `clock` names the
+    clock whose due time `breach_at` is, for the page.
     """
-    unmet = sorted((c for c in clocks if c.due is not None and c.met is None), key=lambda c: c.due)
     if paused_at is not None:
         return Standing(SlaState.PAUSED)
-    if not unmet:
+    if breach_at is None:
         return Standing(SlaState.ON_TIME)
-    first = unmet[0]
-    if first.due < now:
-        return Standing(SlaState.BREACHED, first.name, first.due)
-    left = first.due - now
-    allowed = first.due - started_at
-    if left <= AT_RISK_WINDOW or left <= allowed * AT_RISK_SHARE:
-        return Standing(SlaState.AT_RISK, first.name, first.due)
-    return Standing(SlaState.ON_TIME, first.name, first.due)
+    if breach_at <= now:
+        return Standing(SlaState.BREACHED, clock, breach_at)
+    if warn_at is not None and warn_at <= now:
+        return Standing(SlaState.AT_RISK, clock, breach_at)
+    return Standing(SlaState.ON_TIME, clock, breach_at)
 
 
-def clocks_of(ticket: Ticket) -> tuple[Clock, ...]:
-    """The ticket's three clocks, for `sla_standing`."""
-    return (
-        Clock("respond", ticket.respond_due_at, ticket.responded_at),
-        Clock("on_site", ticket.on_site_due_at, ticket.on_site_at),
-        Clock("resolve", ticket.resolve_due_at, ticket.resolved_at),
-    )
+def marked_clock(ticket: Ticket) -> str | None:
+    """The running clock (respond, on_site, resolve) whose due time is the ticket's breach mark."""
+    if ticket.sla_breach_at is None:
+        return None
+    return next((clock for clock in running_clocks(ticket)
+                 if getattr(ticket, f"{clock}_due_at") == ticket.sla_breach_at), None)
 
 
 def standing_of(ticket: Ticket, now: datetime) -> Standing:
-    """The ticket's standing now."""
-    return sla_standing(clocks_of(ticket), ticket.created_at, ticket.sla_paused_at, now)
+    """The ticket's standing now, from its marks."""
+    return sla_standing(ticket.sla_warn_at, ticket.sla_breach_at, ticket.sla_paused_at, now, marked_clock(ticket))
 
 
 # --- the board (read) ---------------------------------------------------------------------------
@@ -188,7 +174,7 @@ def board_teams(user: User) -> list[Team]:
 
 def board_team(user: User, requested: str | None, teams: list[Team]) -> Team | None:
     """The team to show: a supervisor's own; for an admin the one asked for, else the first team."""
-    if user.role is Role.ADMIN and requested and requested.isdigit():
+    if user.role is Role.ADMIN and requested and requested.isascii() and requested.isdigit():
         for team in teams:
             if team.id == int(requested):
                 return team
@@ -297,7 +283,7 @@ def _team_of(ticket: Ticket) -> int | None:
 
 def reassign(ticket: Ticket, user: User, assignee: str | None, version: str | None) -> TicketEvent:
     """Dispatch the ticket to a technician of its team in one step (role and version checked)."""
-    chosen = int(assignee) if assignee and assignee.isdigit() and len(assignee) < 10 else None
+    chosen = int(assignee) if assignee and assignee.isascii() and assignee.isdigit() and len(assignee) < 10 else None
     technicians = team_technicians(_team_of(ticket))
     if chosen is not None and db.session.get(User, chosen) is not None \
             and chosen not in {t.id for t in technicians}:

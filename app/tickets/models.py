@@ -118,7 +118,10 @@ class Ticket(Timestamped, db.Model):
         Index("ix_tickets_substation_created", "substation_id", "created_at"),
         # The SLA sweep, the at-risk and breached lists read open tickets by their marks.
         Index("ix_tickets_sla_next_check", "sla_next_check_at"),
-        Index("ix_tickets_sla_breach", "sla_breach_at"),
+        # (covering: the lists and their counts filter by team or district without visiting the rows)
+        Index("ix_tickets_sla_breach", "sla_breach_at", "sla_warn_at", "team_id", "district_id"),
+        # The live board counts open tickets by district and status for a team or the whole city.
+        Index("ix_tickets_status_district_team", "status", "district_id", "team_id"),
         Index("ix_tickets_sla_warn", "sla_warn_at"),
         # Reports count resolved tickets by period.
         Index("ix_tickets_resolved_at", "resolved_at"),

@@ -52,7 +52,9 @@ def upgrade():
         batch_op.add_column(sa.Column('sla_next_check_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('callback_due_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index('ix_tickets_resolved_at', ['resolved_at'], unique=False)
-        batch_op.create_index('ix_tickets_sla_breach', ['sla_breach_at'], unique=False)
+        batch_op.create_index('ix_tickets_sla_breach', ['sla_breach_at', 'sla_warn_at', 'team_id', 'district_id'],
+                              unique=False)
+        batch_op.create_index('ix_tickets_status_district_team', ['status', 'district_id', 'team_id'], unique=False)
         batch_op.create_index('ix_tickets_sla_next_check', ['sla_next_check_at'], unique=False)
         batch_op.create_index('ix_tickets_sla_warn', ['sla_warn_at'], unique=False)
 
@@ -76,6 +78,7 @@ def downgrade():
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.drop_index('ix_tickets_sla_warn')
         batch_op.drop_index('ix_tickets_sla_next_check')
+        batch_op.drop_index('ix_tickets_status_district_team')
         batch_op.drop_index('ix_tickets_sla_breach')
         batch_op.drop_index('ix_tickets_resolved_at')
         batch_op.drop_column('callback_due_at')
