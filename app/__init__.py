@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def _feature_route_modules():
     """Every feature's routes module: each declares its blueprint `bp` (and its NAV links)."""
     from app.admin import routes as admin
+    from app.analytics import routes as analytics
     from app.auth import routes as auth
     from app.console import routes as console
     from app.core import routes as core
@@ -28,7 +29,7 @@ def _feature_route_modules():
     from app.webhooks import voice_routes as voice
 
     return [core, intake, auth, tickets, console, field, reports, admin, voice, messaging, twilio_status, sms_webhooks,
-            survey, live]
+            survey, analytics, live]
 
 
 def create_app(overrides: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> Flask:

@@ -244,7 +244,7 @@ def test_an_excel_workbook_is_refused_with_what_to_do(ctx):
 def test_a_binary_file_is_refused_in_calendar_words(ctx):
     with pytest.raises(ImportRefused) as caught:
         decode_upload(b"\x00\x01\x02binary" * 10)
-    assert "date,kind,name" in str(caught.value.message)
+    assert "每行一天：日期,类型,名称" in str(caught.value.message)  # the days, not accounts
 
 
 # === the demo =================================================================================

@@ -136,10 +136,13 @@ def test_todays_intake_counts_the_tickets_received_today(staff_client, received)
     assert intake["web"][-1] == 1 and intake["total"][-1] == 1
 
 
+def test_the_page_is_in_chinese_by_default(staff_client, city):
+    assert "<h1>实时看板" in staff_client("zhao").get(PAGE).get_data(as_text=True)
+
+
 def test_the_page_works_in_english(staff_client, city):
     client = staff_client("zhao")
-    client.set_cookie("lang", "en")
-    html = client.get(PAGE).get_data(as_text=True)
+    html = client.get(PAGE, headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "<h1>Live board" in html and "overdue" in section(html, "live-breached")
 
 

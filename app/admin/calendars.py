@@ -49,8 +49,6 @@ KIND_WORDS = {
 _HEADER_WORDS = {"date", "day", "日期"}
 _DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?|(\d{4})(\d{2})(\d{2})")
 # The accounts import's "not text" message names accounts; this one is about calendar days.
-_NOT_ACCOUNTS_TEXT = _l("This is not a CSV text file. Upload the accounts as CSV (UTF-8 or GB18030), "
-                        "one account a line.")
 NOT_TEXT = _l("This is not a CSV text file. Upload the days as CSV (UTF-8 or GB18030), one day a line: "
               "date,kind,name.")
 
@@ -261,13 +259,11 @@ def decode_upload(data: bytes) -> tuple[str, str]:
     """An uploaded file's text and encoding (UTF-8 with or without BOM, else GB18030), as the accounts
     import reads it."""
     try:
-        return csv_import.decode(data, MAX_BYTES)
+        return csv_import.decode(data, MAX_BYTES, not_text=NOT_TEXT)
     except csv_import.FileTooLarge:
         raise ImportRefused(_l("The file is larger than %(n)d KB: a calendar needs far less.",
                                n=MAX_BYTES // 1024)) from None
     except csv_import.ImportRefused as error:
-        if str(error.message) == str(_NOT_ACCOUNTS_TEXT):
-            raise ImportRefused(NOT_TEXT) from None
         raise ImportRefused(error.message) from None
 
 

@@ -141,8 +141,9 @@ def import_accounts(data: bytes, *, update_existing: bool = True, max_rows: int 
 
 # --- reading the file -------------------------------------------------------------------------
 
-def decode(data: bytes, max_bytes: int = MAX_BYTES) -> tuple[str, str]:
-    """The file's text and the encoding it was in: UTF-8 (with or without BOM), else GB18030."""
+def decode(data: bytes, max_bytes: int = MAX_BYTES, not_text=None) -> tuple[str, str]:
+    """The file's text and the encoding it was in: UTF-8 (with or without BOM), else GB18030.
+    `not_text` is what to say of a file that is no text (it names what the file should hold)."""
     if len(data) > max_bytes:
         raise FileTooLarge(_l("The file is larger than %(n)d MB: split it into smaller files.",
                                n=max_bytes // (1024 * 1024) or 1))
@@ -154,8 +155,8 @@ def decode(data: bytes, max_bytes: int = MAX_BYTES) -> tuple[str, str]:
     if data.startswith(_UTF16_BOMS):
         raise ImportRefused(_l("This file is saved as Unicode text (UTF-16). In Excel choose Save As, then "
                                "“CSV UTF-8 (comma delimited)”, and upload that file."))
-    not_text = _l("This is not a CSV text file. Upload the accounts as CSV (UTF-8 or GB18030), "
-                  "one account a line.")
+    not_text = not_text or _l("This is not a CSV text file. Upload the accounts as CSV (UTF-8 or GB18030), "
+                              "one account a line.")
     if b"\x00" in data:
         raise ImportRefused(not_text)
     try:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     event,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -214,6 +215,11 @@ class TicketEvent(db.Model):
     """One entry of a ticket's audit trail. Append-only: never updated, never deleted."""
 
     __tablename__ = "ticket_events"
+    __table_args__ = (
+        # Reports count reopened tickets: the few reopen events, found without reading the whole trail.
+        Index("ix_ticket_events_reopened", "ticket_id", postgresql_where=text("to_status = 'reopened'"),
+              sqlite_where=text("to_status = 'reopened'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
