@@ -12,15 +12,11 @@ outbox_cli = AppGroup("outbox", help="Notifications waiting in the outbox.")
 sla_cli = AppGroup("sla", help="Service commitments: escalations.")
 
 
-@sla_cli.command("sweep")
-@click.option("--now", "now_text", default=None,
-              help="Pretend it is this moment (ISO 8601, e.g. 2026-11-22T10:00+08:00): try the demo's escalations.")
-def sla_sweep_command(now_text: str | None) -> None:
-    """Send every SLA warning and escalation now due, once each (the worker also runs this every minute)."""
+def pretend_now(now_text: str | None):
+    """`--now` of the demo's commands: an ISO 8601 moment with its zone, or the real time."""
     from datetime import datetime
 
     from app.core.time import utcnow
-    from app.sla.escalation import sweep
 
     try:
         now = datetime.fromisoformat(now_text) if now_text else utcnow()
@@ -28,7 +24,17 @@ def sla_sweep_command(now_text: str | None) -> None:
         raise click.BadParameter("use ISO 8601, e.g. 2026-11-22T10:00+08:00", param_hint="--now") from exc
     if now.tzinfo is None:
         raise click.BadParameter("give the time zone, e.g. +08:00", param_hint="--now")
-    sent = sweep(now)
+    return now
+
+
+@sla_cli.command("sweep")
+@click.option("--now", "now_text", default=None,
+              help="Pretend it is this moment (ISO 8601, e.g. 2026-11-22T10:00+08:00): try the demo's escalations.")
+def sla_sweep_command(now_text: str | None) -> None:
+    """Send every SLA warning and escalation now due, once each (the worker also runs this every minute)."""
+    from app.sla.escalation import sweep
+
+    sent = sweep(pretend_now(now_text))
     db.session.commit()
     click.echo(f"{sent} escalation(s) sent.")
 

@@ -91,17 +91,33 @@ def new_phone(browser, live_server):
             base_url=live_server.url, viewport=PHONE, is_mobile=True, has_touch=True,
             device_scale_factor=2, locale="zh-CN",  # locale also sets Accept-Language: zh-CN
         )
-        context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
-        page = context.new_page()
-        page.problems = []  # console errors and uncaught exceptions (CSP violations show up here)
-        page.on("console", lambda msg: _is_problem(msg) and page.problems.append(f"{msg.text} {msg.location}"))
-        page.on("pageerror", lambda exc: page.problems.append(str(exc)))
-        return page
+        return _watched_page(context)
 
     yield make
     for context in contexts:
         context.close()
+
+
+DESKTOP = {"width": 1280, "height": 800}
+
+
+def _watched_page(context):
+    """A page that records console errors and uncaught exceptions (CSP violations show up here)."""
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.problems = []
+    page.on("console", lambda msg: _is_problem(msg) and page.problems.append(f"{msg.text} {msg.location}"))
+    page.on("pageerror", lambda exc: page.problems.append(str(exc)))
+    return page
+
+
+@pytest.fixture
+def desk(browser, live_server):
+    """A desktop browser (own cookies), 1280×800, Chinese: the agent's or supervisor's desk."""
+    context = browser.new_context(base_url=live_server.url, viewport=DESKTOP, locale="zh-CN")
+    yield _watched_page(context)
+    context.close()
 
 
 def _is_problem(message) -> bool:

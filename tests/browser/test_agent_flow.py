@@ -15,12 +15,11 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
-from tests.browser.conftest import TIMEOUT_MS
+from tests.browser.conftest import DESKTOP, TIMEOUT_MS
 from tests.conftest import RESIDENT_PHONE, STAFF_PASSWORD
 
 pytestmark = pytest.mark.browser
 
-DESKTOP = {"width": 1280, "height": 800}
 SHOTS_FOR_REVIEW = Path("/tmp/heatdesk-shots")
 CALLER_PHONE = "138 0013 8000"
 DESCRIPTION = "暖气不热"
@@ -42,18 +41,6 @@ class Keyboard:
         self.keys += 1
 
 
-@pytest.fixture
-def desk(browser, live_server):
-    """An agent's desktop browser, 1280×800, Chinese."""
-    context = browser.new_context(base_url=live_server.url, viewport=DESKTOP, locale="zh-CN")
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    page.problems = []
-    page.on("console", lambda msg: msg.type == "error" and not msg.location.get("url", "").endswith("favicon.ico")
-            and page.problems.append(f"{msg.text} {msg.location}"))
-    page.on("pageerror", lambda exc: page.problems.append(str(exc)))
-    yield page
-    context.close()
 
 
 def sign_in(page: Page, keyboard: Keyboard) -> None:

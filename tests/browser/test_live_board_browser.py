@@ -13,27 +13,14 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import TIMEOUT_MS, _is_problem
 from tests.conftest import STAFF_PASSWORD
 
 pytestmark = pytest.mark.browser
 
-DESKTOP = {"width": 1280, "height": 800}
 SHOTS_FOR_REVIEW = Path("/tmp/heatdesk-shots")
 LIVE = "/desk/live/?refresh=1"
 
 
-@pytest.fixture
-def desk(browser, live_server):
-    """A desktop browser (own cookies), 1280×800, Chinese. Closed after the test."""
-    context = browser.new_context(base_url=live_server.url, viewport=DESKTOP, locale="zh-CN")
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    page.problems = []  # console errors and uncaught exceptions (CSP violations show up here)
-    page.on("console", lambda msg: _is_problem(msg) and page.problems.append(f"{msg.text} {msg.location}"))
-    page.on("pageerror", lambda exc: page.problems.append(str(exc)))
-    yield page
-    context.close()
 
 
 @pytest.fixture
