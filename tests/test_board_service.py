@@ -173,6 +173,25 @@ def test_another_teams_tickets_are_not_on_the_board(qingshan_ticket, ticket_of, 
     assert shown == [mine.reference]
 
 
+def test_only_the_most_urgent_rows_are_read_but_every_ticket_is_counted(ticket_of, user, network, monkeypatch):
+    monkeypatch.setattr(service, "ROWS_SHOWN", 2)
+    calm = ticket_of("wang", **CALM)
+    at_risk, breached = ticket_of("wang", timedelta(minutes=25)), ticket_of("wang", timedelta(hours=4))
+    wang = group(board_of("zhao", user), f"tech-{network['wang']}")
+    assert references(wang.rows) == [breached.reference, at_risk.reference]
+    assert calm.reference not in references(wang.rows)
+    assert (wang.load, wang.breached, wang.at_risk) == (3, 1, 1)
+
+
+def test_a_ticket_reopened_by_staff_stays_in_the_technicians_load(ticket_of, user, network):
+    ticket = ticket_of("wang", timedelta(hours=3))
+    lifecycle.resolve(ticket, Actor.staff(user("wang")), "air_bled", now=NOW - timedelta(hours=1))
+    lifecycle.reopen(ticket, Actor.staff(user("zhao")), "复查仍不达标", now=NOW - timedelta(minutes=30))
+    db.session.commit()
+    board = board_of("zhao", user)
+    assert board.callbacks == [] and group(board, f"tech-{network['wang']}").load == 1
+
+
 def test_finished_tickets_are_not_on_the_board(ticket_of, user):
     done = ticket_of("wang", timedelta(hours=5))
     lifecycle.resolve(done, Actor.staff(user("wang")), "air_bled", now=NOW - timedelta(hours=1))

@@ -123,3 +123,11 @@ def test_the_scheduled_check_sends_what_is_due_and_a_second_run_sends_nothing(ti
 def test_the_sweep_finds_what_a_lost_scheduled_job_missed(app, ticket, now):
     get_queue(app).scheduled_job_registry.remove_jobs()  # as if Redis lost the scheduled check
     assert sweep(now + 31 * M) == 2
+
+
+def test_a_level_another_worker_wrote_meanwhile_is_not_sent_again(ticket, now, monkeypatch):
+    db.session.add(SlaEscalation(ticket_id=ticket.id, clock="respond", level="warning", created_at=now))
+    db.session.commit()
+    monkeypatch.setattr("app.sla.escalation._sent_for", lambda ids: {})  # read before the other worker wrote
+    assert sweep(now + 25 * M) == 0
+    assert [e for e in ticket.events if e.action == "escalate"] == []

@@ -14,7 +14,8 @@ from datetime import datetime
 from flask import current_app
 from flask_babel import force_locale, gettext as _
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import Role, User
@@ -101,27 +102,39 @@ def sweep(now: datetime | None = None, *, only: str | None = None, rounds: int =
             break
         sent = _sent_for([t.id for t in tickets])
         contacts = _Contacts.for_tickets(tickets)
+        due = [item for ticket in tickets for item in levels_due(ticket, now, sent.get(ticket.id, set()))]
+        claimed = _claim(due, now)
+        for item in due:  # a level not claimed was sent by another worker a moment ago
+            sent.setdefault(item.ticket.id, set()).add((item.clock, item.level))
         for ticket in tickets:
-            done = sent.setdefault(ticket.id, set())
-            for item in levels_due(ticket, now, done):
-                try:
-                    with db.session.begin_nested():
-                        db.session.add(SlaEscalation(ticket_id=ticket.id, clock=item.clock, level=item.level,
-                                                     created_at=now))
-                        db.session.flush()
-                except IntegrityError:  # another worker sent it a moment ago
-                    done.add((item.clock, item.level))
-                    continue
-                done.add((item.clock, item.level))
+            ticket.sla_sent_levels = sent.setdefault(ticket.id, set())  # spares refresh_marks a query per event
+        for item in due:
+            if (item.ticket.id, item.clock, item.level) in claimed:
                 _act(item, now, contacts)
                 count += 1
-            refresh_marks(ticket, done)
+        for ticket in tickets:
+            refresh_marks(ticket, sent[ticket.id])
             if ticket.sla_next_check_at is not None and ticket.sla_next_check_at <= now:
                 ticket.sla_next_check_at = None  # nothing more can be done now (a policy gone): stop re-reading it
         db.session.flush()
         if len(tickets) < SWEEP_BATCH:
             break
     return count
+
+
+def _claim(due: list[Due], now: datetime) -> set[tuple[int, str, str]]:
+    """Write the escalation rows of a batch in one statement; those another worker already wrote are
+    skipped by the unique key (ON CONFLICT DO NOTHING), and only the rows written here are returned."""
+    if not due:
+        return set()
+    insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(SlaEscalation)
+        .values([{"ticket_id": i.ticket.id, "clock": i.clock, "level": i.level, "created_at": now} for i in due])
+        .on_conflict_do_nothing(index_elements=["ticket_id", "clock", "level"])
+        .returning(SlaEscalation.ticket_id, SlaEscalation.clock, SlaEscalation.level)
+    )
+    return {tuple(row) for row in db.session.execute(statement)}
 
 
 @job

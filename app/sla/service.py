@@ -192,6 +192,9 @@ def sent_levels(ticket: Ticket) -> set[tuple[str, str]]:
     """The (clock, level) escalations already sent for this ticket."""
     if ticket.id is None:
         return set()
+    known = getattr(ticket, "sla_sent_levels", None)  # set by the sweep, which read them for its batch
+    if known is not None:
+        return known
     with db.session.no_autoflush:  # called mid-change: never flush half-made state (or take locks) here
         return {tuple(row) for row in db.session.execute(
             select(SlaEscalation.clock, SlaEscalation.level).where(SlaEscalation.ticket_id == ticket.id))}
