@@ -99,7 +99,7 @@ def standing_of(ticket: Ticket, now: datetime) -> Standing:
 # --- the board (read) ---------------------------------------------------------------------------
 
 UNASSIGNED = "unassigned"
-ROWS_SHOWN = 100  # per group: in a large outage the page shows the most urgent, and counts them all
+ROWS_SHOWN = 20  # per group: in a large outage the page shows the most urgent, and counts them all
 
 
 @dataclass(frozen=True)
