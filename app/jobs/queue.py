@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 log = logging.getLogger(__name__)
 
 _PENDING = "heatdesk.jobs.pending"
+_PENDING_IDS = "heatdesk.jobs.pending_ids"
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,9 @@ def enqueue_after_commit(session: Session, func: Callable[..., Any], *args: Any,
     given a time are ones a periodic sweep also covers (there is no scheduler to keep it)."""
     path = f"{func.__module__}.{func.__qualname__}"
     pending = session.info.setdefault(_PENDING, [])
-    if all(job.job_id != job_id for job in pending):
+    ids = session.info.setdefault(_PENDING_IDS, set())  # a sweep adds thousands: no scan of the list
+    if job_id not in ids:
+        ids.add(job_id)
         pending.append(PendingJob(path, args, job_id, queue, at))
 
 
@@ -96,6 +99,7 @@ def _after_commit(session: Session) -> None:
     if session.get_nested_transaction() is not None:
         return  # a savepoint was released; the real commit is still to come
     jobs = session.info.pop(_PENDING, [])
+    session.info.pop(_PENDING_IDS, None)
     if jobs and has_app_context():
         app = current_app._get_current_object()
         for job in jobs:
@@ -105,6 +109,7 @@ def _after_commit(session: Session) -> None:
 def _after_soft_rollback(session: Session, previous_transaction) -> None:
     if not previous_transaction.nested:  # a released savepoint keeps the outer transaction's jobs
         session.info.pop(_PENDING, None)
+        session.info.pop(_PENDING_IDS, None)
 
 
 def init_app(app: Flask) -> None:

@@ -257,9 +257,10 @@ def open_tickets(user: User, team: Team, now: datetime) -> list[Ticket]:
         .where(*scope, not_(_CALLBACK))
         .subquery()
     )
+    # ids first: joined back to tickets, the planner misjudges the window's few rows and scans them all
+    shown = list(db.session.scalars(select(ranked.c.id).where(ranked.c.place <= ROWS_SHOWN)))
     rows = db.session.scalars(
-        select(Ticket).join(ranked, ranked.c.id == Ticket.id).where(ranked.c.place <= ROWS_SHOWN)
-        .options(*_JOINED).order_by(Ticket.id))
+        select(Ticket).where(Ticket.id.in_(shown)).options(*_JOINED).order_by(Ticket.id)) if shown else []
     callbacks = db.session.scalars(select(Ticket).where(*scope, _CALLBACK).options(*_JOINED).order_by(Ticket.id))
     return [*rows, *callbacks]
 
