@@ -350,3 +350,21 @@ def test_a_long_group_lists_its_most_urgent_tickets_and_counts_them_all(staff_cl
     html = board(staff_client("zhao"))
     assert rows(html)[0] == overdue.reference and len(rows(html)) == 2
     assert f'data-group="tech-{network["wang"]}" data-load="3"' in html and 'data-not-shown="1"' in html
+
+
+def test_the_call_backs_due_first_are_listed_and_the_rest_counted(staff_client, ticket_of, data, network,
+                                                                  monkeypatch):
+    monkeypatch.setattr(service, "CALLBACKS_SHOWN", 1)
+    wang = lambda: db.session.get(User, network["wang"])  # noqa: E731
+
+    def low_score(at):
+        def resolve_and_rate(t):
+            lifecycle.resolve(t, Actor.staff(wang()), "air_bled", now=at)
+            lifecycle.rate(t, 1, "还是不热", now=at)
+        return resolve_and_rate
+
+    later = change(data, ticket_of("wang", timedelta(hours=3)), low_score(utcnow() - timedelta(minutes=10)))
+    first = change(data, ticket_of("wang", timedelta(hours=3)), low_score(utcnow() - timedelta(hours=2)))
+    html = board(staff_client("zhao"))
+    assert f'data-reference="{first.reference}"' in html and f'data-reference="{later.reference}"' not in html
+    assert 'data-not-shown="1"' in html

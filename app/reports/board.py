@@ -100,6 +100,7 @@ def standing_of(ticket: Ticket, now: datetime) -> Standing:
 
 UNASSIGNED = "unassigned"
 ROWS_SHOWN = 20  # per group: in a large outage the page shows the most urgent, and counts them all
+CALLBACKS_SHOWN = 20  # the call-backs due first; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -309,7 +310,7 @@ def arrange(tickets: Iterable[Ticket], technicians: list[User], team: Team | Non
     for group in groups.values():
         group.rows.sort(key=_row_order)
     ordered = sorted(groups.values(), key=_group_order)
-    callbacks.sort(key=lambda t: t.updated_at or t.created_at)
+    callbacks.sort(key=lambda t: (t.callback_due_at or _LATEST, t.updated_at or t.created_at))  # due first
     return Board(team=team, technicians=technicians, groups=ordered, callbacks=callbacks, now=now)
 
 

@@ -6,12 +6,14 @@ list, so neither has the board: it is the supervisor's desk for dispatching and 
 """
 from __future__ import annotations
 
-from typing import Mapping
+import functools
+from typing import Callable, Mapping
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup, escape
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth.models import Role
@@ -95,6 +97,21 @@ def _board_url(team: str | None) -> str:
     return url_for("reports.board")
 
 
+def _options_markup(technicians: list) -> Callable[[object], Markup]:
+    """The technician <option>s with one selected, made once per choice: in an outage the board has
+    hundreds of dispatch forms, and a template loop over the team for each row costs half a second."""
+    choose = escape(_("Choose one"))
+
+    @functools.cache
+    def options(chosen: str) -> Markup:
+        items = [f'<option value="">{choose}</option>']
+        items += [f'<option value="{t.id}"{" selected" if str(t.id) == chosen else ""}>{escape(t.full_name)}</option>'
+                  for t in technicians]
+        return Markup("".join(items))
+
+    return lambda chosen: options("" if chosen is None else str(chosen))
+
+
 def _render(requested_team: str | None, failed: Mapping | None = None):
     user = current_user._get_current_object()
     teams = service.board_teams(user)
@@ -106,11 +123,15 @@ def _render(requested_team: str | None, failed: Mapping | None = None):
         "reports/board.html",
         board=board,
         teams=teams if user.role is Role.ADMIN else [],
-        technician_options=[(t.id, t.full_name) for t in board.technicians],
+        technician_options=_options_markup(board.technicians),
         may_assign=lambda ticket: "assign" in available_actions(ticket, user),
-        status_label=staff_status_label,
-        clock_labels=CLOCK_LABELS,
-        sla_labels=SLA_LABELS,
+        # words repeated on every row, translated once per page (hundreds of rows in an outage)
+        status_label=functools.cache(lambda status: str(staff_status_label(status))),
+        clock_labels={name: str(label) for name, label in CLOCK_LABELS.items()},
+        sla_labels={state: str(label) for state, label in SLA_LABELS.items()},
+        callbacks_shown=service.CALLBACKS_SHOWN,
+        words={"triage": _("triage"), "reassign": _("Reassign"), "dispatch": _("Dispatch"),
+               "technician": _("Technician"), "resume_first": _("Resume the work before dispatching it again.")},
         failed=failed,
         failed_on=lambda ticket, form: failed.get("reference") == ticket.reference and failed.get("form") == form,
         errors=errors,
