@@ -1,4 +1,5 @@
-"""Apply SLA policies to tickets: set due times at intake, pause and resume the clocks."""
+"""Apply SLA policies to tickets: due times at intake and on reclassification, pauses, the marks
+the board and the sweep read (refresh_marks), and the rq check scheduled for the next escalation."""
 from __future__ import annotations
 
 import math
