@@ -53,11 +53,13 @@ def _pattern(env: Mapping[str, str], name: str, default: str, parse, example: st
     return raw
 
 
-def _month_day(text: str) -> None:
+def month_day(text: str) -> tuple[int, int]:
+    """"10-15" → (10, 15): a usual heating-season date; ValueError if it is no day of the year."""
     from datetime import date
 
-    month, day = text.split("-")
-    date(2000, int(month), int(day))  # a leap year: 02-29 is a valid usual date
+    month, day = (int(part) for part in text.split("-"))
+    date(2000, month, day)  # a leap year: 02-29 is a valid usual date
+    return month, day
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -193,6 +195,6 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         # (a year's own dates are set by administrators and take precedence)
         "BUSINESS_OPENS": _pattern(env, "BUSINESS_OPENS", "08:30", time.fromisoformat, "08:30"),
         "BUSINESS_CLOSES": _pattern(env, "BUSINESS_CLOSES", "17:30", time.fromisoformat, "17:30"),
-        "HEATING_SEASON_STARTS": _pattern(env, "HEATING_SEASON_STARTS", "10-15", _month_day, "10-15"),
-        "HEATING_SEASON_ENDS": _pattern(env, "HEATING_SEASON_ENDS", "04-15", _month_day, "04-15"),
+        "HEATING_SEASON_STARTS": _pattern(env, "HEATING_SEASON_STARTS", "10-15", month_day, "10-15"),
+        "HEATING_SEASON_ENDS": _pattern(env, "HEATING_SEASON_ENDS", "04-15", month_day, "04-15"),
     }

@@ -25,6 +25,7 @@ from app.admin import csv_import
 from app.admin.validation import Errors, flush_or_refuse
 from app.core.text import has_control_characters
 from app.extensions import db
+from app.sla.due import winter_of
 from app.sla.models import CalendarDay, DayKind, HeatingSeason
 
 MAX_SEASON_DAYS = 250  # Baotou heats about 183 days; a longer season is a typing mistake
@@ -36,8 +37,8 @@ MAX_BYTES = 256 * 1024
 DATE_EXAMPLE = _l("Please enter a date such as 2026-10-01.")
 SEASON_START_TAKEN = _l("A heating season already starts on this day.")
 DAY_TAKEN = _l("This day is already in the calendar.")
-# The due-time maths gives each day to the winter that started in its year's second half (or the year
-# before): a season must lie within one such winter to be found.
+# The due-time maths gives each day to a winter (app.sla.due.winter_of): a season must lie within
+# one winter to be found.
 WINTER_RULE = _l("A heating season starts between July and December and ends by 30 June of the next year.")
 
 # What people write in the kind column, English and Chinese (calendar apps mark days 休 and 班).
@@ -132,9 +133,9 @@ def _apply_season(season: HeatingSeason, data: SeasonInput) -> None:
         elif (ends_on - starts_on).days + 1 > MAX_SEASON_DAYS:
             errors.add("ends_on", _l("A heating season lasts at most %(n)d days; this one would last %(days)d.",
                                      n=MAX_SEASON_DAYS, days=(ends_on - starts_on).days + 1))
-        elif starts_on.month < 7:
+        elif winter_of(starts_on) != starts_on.year:
             errors.add("starts_on", WINTER_RULE)
-        elif ends_on >= date(starts_on.year + 1, 7, 1):
+        elif winter_of(ends_on) != starts_on.year:
             errors.add("ends_on", WINTER_RULE)
         else:
             other = _overlapping(starts_on, ends_on, season.id)

@@ -10,6 +10,11 @@ from app.sla.models import Calendar
 _MAX_DAYS = 3660  # ten years of walking is a configuration error, not a due time
 
 
+def winter_of(day: date) -> int:
+    """The winter a day belongs to, named by the year it starts in: July to June."""
+    return day.year if day.month >= 7 else day.year - 1
+
+
 @dataclass(frozen=True)
 class WorkingHours:
     """When business-calendar clocks run: opening hours on working days, in the company's zone.
@@ -34,7 +39,7 @@ class WorkingHours:
 
     def in_heating_season(self, day: date) -> bool:
         """Whether the heat is on that day: the season set for that winter, or the usual dates."""
-        winter = day.year if day.month >= 7 else day.year - 1  # the winter a day belongs to, by its start year
+        winter = winter_of(day)
         explicit = [(first, last) for first, last in self.seasons if first.year == winter]
         if not explicit:
             (start_month, start_day), (end_month, end_day) = self.usual_season

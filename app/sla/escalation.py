@@ -26,11 +26,9 @@ from app.messaging.notify import signature
 from app.messaging.numbers import may_text
 from app.messaging.optout import opted_out_among
 from app.messaging.outbox import queue_sms
-from app.sla.due import minutes_between
 from app.sla.models import SlaEscalation
 from app.jobs.queue import job
-from app.sla.service import (BREACH, DUTY_MANAGER, LEVELS, WARNING, level_times, refresh_marks, running_clocks,
-                             working_hours)
+from app.sla.service import BREACH, DUTY_MANAGER, LEVELS, WARNING, level_times, refresh_marks, running_clocks
 from app.tickets import lifecycle
 from app.tickets.lifecycle import Actor
 from app.tickets.models import OPEN_STATUSES, Ticket
@@ -46,21 +44,6 @@ class Due:
     ticket: Ticket
     clock: str
     level: str
-
-
-def share_elapsed(ticket: Ticket, clock: str, now: datetime) -> float | None:
-    """How much of the clock's allowed time has passed (1.0 = due now), in its calendar's minutes."""
-    due = getattr(ticket, f"{clock}_due_at")
-    if due is None or ticket.sla_policy is None:
-        return None
-    hours = working_hours()
-    calendar = ticket.sla_policy.calendar
-    allowed = minutes_between(ticket.created_at, due, calendar, hours)
-    if allowed <= 0:
-        return None
-    if now >= due:  # past the due time: count continuously, so a breach is never missed at night
-        return 1.0 + (now - due).total_seconds() / 60 / allowed
-    return minutes_between(ticket.created_at, now, calendar, hours) / allowed
 
 
 def levels_due(ticket: Ticket, now: datetime, sent: set[tuple[str, str]]) -> list[Due]:

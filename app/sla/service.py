@@ -9,6 +9,7 @@ from flask import current_app, g, has_app_context
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from app.config import month_day
 from app.core.time import company_zone
 from app.extensions import db
 from app.sla.due import WorkingHours, add_minutes, minutes_between
@@ -42,15 +43,10 @@ def working_hours() -> WorkingHours:
         extra_workdays=frozenset(date.fromisoformat(d) for d in config.get("EXTRA_WORKDAYS", ()))
         | {day for day, kind in days if kind == DayKind.WORKDAY},
         seasons=tuple((first, last) for first, last in seasons),
-        usual_season=(_month_day(usual_start), _month_day(usual_end)),
+        usual_season=(month_day(usual_start), month_day(usual_end)),
     )
     g.sla_working_hours = hours
     return hours
-
-
-def _month_day(text: str) -> tuple[int, int]:
-    month, day = text.split("-")
-    return int(month), int(day)
 
 
 @event.listens_for(Session, "after_flush")
