@@ -268,6 +268,16 @@ def test_soonest_due_first_pages_in_due_order(clocks, agent, now):
     assert [t.id for t in back.tickets] == [overdue.id, due_soon.id]
 
 
+def test_overdue_soonest_due_first_pages_by_the_breach_mark(make_ticket, agent, now):
+    late = [make_ticket(at=now - timedelta(minutes=m)) for m in (50, 40, 35)]  # respond due 30 min after
+    filters = QueueFilters(sla="breached", sort="due")
+    first = queue_page(agent, filters, now, page_size=2)
+    rest = queue_page(agent, QueueFilters(sla="breached", sort="due", after=decode_cursor(first.next_cursor)),
+                      now, page_size=2)
+    assert [t.id for t in first.tickets + rest.tickets] == [t.id for t in late]
+    assert all(t.sla_breach_at == t.respond_due_at for t in first.tickets)
+
+
 def test_a_new_ticket_does_not_shift_the_next_page(make_ticket, agent, now):
     tickets = [make_ticket(at=now - timedelta(minutes=m)) for m in range(1, 5)]
     first = queue_page(agent, QueueFilters(), now, page_size=2)
