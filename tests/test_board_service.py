@@ -321,6 +321,15 @@ def test_a_reopened_ticket_may_go_back_to_the_same_technician(reopened, user, ne
     assert reopened.status is Status.ASSIGNED and reopened.assignee_id == network["wang"]
 
 
+def test_dispatching_a_reopened_ticket_again_settles_its_call_back(reopened, user, network):
+    assert reopened.callback_due_at is not None
+    service.reassign(reopened, user("zhao"), str(network["wang"]), version_of(reopened))
+    db.session.commit()
+    assert reopened.callback_due_at is None
+    board = board_of("zhao", user)
+    assert board.callbacks == [] and group(board, f"tech-{network['wang']}").load == 1
+
+
 def test_reassigning_from_an_out_of_date_board_is_a_conflict(ticket_of, user, network):
     ticket = ticket_of("wang", **CALM)
     seen = version_of(ticket)

@@ -186,7 +186,9 @@ def assign(ticket: Ticket, technician: Any, actor: Actor, now: datetime | None =
            note: str = "", notify_resident: bool = True) -> TicketEvent:
     """Dispatch to a technician of the ticket's team (also a reassignment).
 
-    Intake passes notify_resident=False: its confirmation already says who has the job."""
+    Intake passes notify_resident=False: its confirmation already says who has the job. Sending a
+    technician again to a ticket the resident reopened is the supervisor's answer to the call-back:
+    the call-back is no longer owed (nor escalated)."""
     _check(ticket, "assign")
     if (technician is None or not technician.active or technician.team_id is None
             or technician.role != "technician"):
@@ -196,6 +198,7 @@ def assign(ticket: Ticket, technician: Any, actor: Actor, now: datetime | None =
     previous = ticket.assignee
     ticket.team_id = technician.team_id
     ticket.assignee = technician
+    ticket.callback_due_at = None
     event = record(ticket, actor, "assign", to=Status.ASSIGNED, public=True, now=now,
                    note=_reason(note, "note", required=False),
                    data={"assignee_id": technician.id, "previous_assignee_id": previous.id if previous else None})
