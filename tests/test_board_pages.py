@@ -344,7 +344,7 @@ def test_a_reopened_ticket_may_be_dispatched_again(staff_client, reopened, netwo
 
 def test_a_long_group_lists_its_most_urgent_tickets_and_counts_them_all(staff_client, ticket_of, network,
                                                                        monkeypatch):
-    monkeypatch.setattr(service, "ROWS_SHOWN", 2)
+    monkeypatch.setattr(service, "rows_per_group", lambda groups: 2)
     overdue = ticket_of("wang", timedelta(hours=4))
     ticket_of("wang", category="radiator_noise"), ticket_of("wang", category="radiator_noise")
     html = board(staff_client("zhao"))
@@ -368,3 +368,43 @@ def test_the_call_backs_due_first_are_listed_and_the_rest_counted(staff_client, 
     html = board(staff_client("zhao"))
     assert f'data-reference="{first.reference}"' in html and f'data-reference="{later.reference}"' not in html
     assert 'data-not-shown="1"' in html
+
+
+def test_a_long_group_opens_to_list_more_and_its_dispatch_returns_to_it(staff_client, ticket_of, network, monkeypatch):
+    monkeypatch.setattr(service, "rows_per_group", lambda groups: 1)
+    first, *_ = [ticket_of("wang", category="radiator_noise") for _ in range(3)]
+    zhao = staff_client("zhao")
+    key = f"tech-{network['wang']}"
+    assert f'data-open-group="{key}"' in board(zhao)
+    opened = zhao.get(f"{BOARD}?open={key}").get_data(as_text=True)
+    assert len(rows(opened)) == 3 and "data-close-group" in opened
+    response = post(zhao, first, "assign", html=opened, assignee=str(network["li"]))
+    assert response.status_code == 302 and f"open={key}" in response.headers["Location"]
+
+
+def test_an_unknown_group_in_the_url_shows_the_usual_board(staff_client, ticket_of):
+    ticket_of("wang", category="radiator_noise")
+    response = staff_client("zhao").get(f"{BOARD}?open=tech-x%27")
+    assert response.status_code == 200 and "data-close-group" not in response.get_data(as_text=True)
+
+
+def test_a_refused_call_back_beyond_the_first_ones_keeps_its_form(staff_client, ticket_of, data, network, current,
+                                                                 monkeypatch):
+    monkeypatch.setattr(service, "CALLBACKS_SHOWN", 1)
+    wang = lambda: db.session.get(User, network["wang"])  # noqa: E731
+
+    def low_score(at):
+        def resolve_and_rate(t):
+            lifecycle.resolve(t, Actor.staff(wang()), "air_bled", now=at)
+            lifecycle.rate(t, 1, "还是不热", now=at)
+        return resolve_and_rate
+
+    later = change(data, ticket_of("wang", timedelta(hours=3)), low_score(utcnow() - timedelta(minutes=10)))
+    first = change(data, ticket_of("wang", timedelta(hours=3)), low_score(utcnow() - timedelta(hours=2)))
+    zhao = staff_client("zhao")
+    fields = form_fields(board(zhao), first.reference, "close-after-callback")
+    response = zhao.post(f"/desk/board/tickets/{later.reference}/close-after-callback",
+                         data={**fields, "version": str(later.version), "reason": " "})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and f'id="reason-{later.reference}-error"' in html
+    assert current(later) == later

@@ -174,13 +174,40 @@ def test_another_teams_tickets_are_not_on_the_board(qingshan_ticket, ticket_of, 
 
 
 def test_only_the_most_urgent_rows_are_read_but_every_ticket_is_counted(ticket_of, user, network, monkeypatch):
-    monkeypatch.setattr(service, "ROWS_SHOWN", 2)
+    monkeypatch.setattr(service, "rows_per_group", lambda groups: 2)
     calm = ticket_of("wang", **CALM)
     at_risk, breached = ticket_of("wang", timedelta(minutes=25)), ticket_of("wang", timedelta(hours=4))
     wang = group(board_of("zhao", user), f"tech-{network['wang']}")
     assert references(wang.rows) == [breached.reference, at_risk.reference]
     assert calm.reference not in references(wang.rows)
     assert (wang.load, wang.breached, wang.at_risk) == (3, 1, 1)
+
+
+@pytest.mark.parametrize(("groups", "rows"), [(1, 20), (4, 20), (10, 20), (11, 18), (30, 6), (60, 5), (0, 20)])
+def test_each_group_lists_its_share_of_the_row_budget_between_five_and_twenty(groups, rows):
+    assert service.rows_per_group(groups) == rows
+
+
+def test_an_opened_group_lists_more_rows_and_the_others_keep_their_share(ticket_of, user, network, monkeypatch):
+    monkeypatch.setattr(service, "rows_per_group", lambda groups: 1)
+    monkeypatch.setattr(service, "ROWS_OPENED", 2)
+    for _ in range(3):
+        ticket_of("wang", **CALM), ticket_of("li", **CALM)
+    board = service.build_board(user("zhao"), user("zhao").team, NOW, opened=f"tech-{network['wang']}")
+    wang, li = group(board, f"tech-{network['wang']}"), group(board, f"tech-{network['li']}")
+    assert (wang.opened, len(wang.shown), wang.load) == (True, 2, 3)
+    assert (li.opened, len(li.shown), li.load) == (False, 1, 3)
+    assert board.opened == f"tech-{network['wang']}"
+
+
+@pytest.mark.parametrize("text", ["unassigned", "tech-12"])
+def test_a_group_key_from_the_url_is_taken_as_it_is(text):
+    assert service.parse_group_key(text) == text
+
+
+@pytest.mark.parametrize("text", [None, "", "tech-", "tech-x", "tech-²", "tech-1 OR 1=1", "tech-" + "9" * 20, "li"])
+def test_anything_else_opens_no_group(text):
+    assert service.parse_group_key(text) is None
 
 
 def test_a_ticket_reopened_by_staff_stays_in_the_technicians_load(ticket_of, user, network):

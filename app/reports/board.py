@@ -1,9 +1,12 @@
 """The supervisor's team board: read-only queries, the SLA standing rule, and the two board actions.
 
-Reading: the counts per technician (open, overdue, at risk) are one GROUP BY; the rows shown are
-the ROWS_SHOWN most urgent of each technician, ranked in SQL with a window function; the call-backs
-and the team's technicians are a query each. So the board costs the same few queries, and reads the
-same few hundred rows, for three open tickets or thirty thousand in a city-wide outage.
+Reading: one window query ranks every open ticket within its technician's group and counts each
+group (open, overdue, at risk) in the same scan; only each group's most urgent rows come back, its
+share of a page-wide row budget (ROW_BUDGET: 20 rows per technician on an ordinary day, 5 when a
+city-wide outage puts thirty thousand tickets on 29 technicians). The supervisor can open one group
+to see up to ROWS_OPENED of its rows. The call-backs are counted and the ones due first read; the
+team's technicians are one more query. So the board costs the same few queries, and renders about
+the same couple of hundred rows, for three open tickets or thirty thousand.
 
 Indexes relied on: tickets(team_id, status) (ix_tickets_team_status) serves both branches of the
 filter, "our team's open tickets" and "open tickets with no team" (team_id IS NULL), with the
@@ -21,7 +24,7 @@ from datetime import datetime, timezone
 from typing import Iterable
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, not_, or_, select
+from sqlalchemy import and_, case, false, func, not_, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.auth.models import Role, User
@@ -99,8 +102,29 @@ def standing_of(ticket: Ticket, now: datetime) -> Standing:
 # --- the board (read) ---------------------------------------------------------------------------
 
 UNASSIGNED = "unassigned"
-ROWS_SHOWN = 20  # per group: in a large outage the page shows the most urgent, and counts them all
+ROWS_SHOWN = 20  # most rows a group lists: a technician's whole day, usually
+ROWS_MIN = 5  # fewest rows a group lists, however many groups share the budget
+ROW_BUDGET = 200  # about how many rows the page lists in all (each row carries a dispatch form)
+ROWS_OPENED = 100  # rows listed for the one group the supervisor opened
 CALLBACKS_SHOWN = 20  # the call-backs due first; the rest are counted
+
+
+def rows_per_group(groups: int) -> int:
+    """Each group's share of the page's row budget, between ROWS_MIN and ROWS_SHOWN."""
+    return max(ROWS_MIN, min(ROWS_SHOWN, ROW_BUDGET // max(groups, 1)))
+
+
+def group_key(technician_id: int | None) -> str:
+    return UNASSIGNED if technician_id is None else f"tech-{technician_id}"
+
+
+def parse_group_key(text: str | None) -> str | None:
+    """A group key from a URL ("unassigned" or "tech-<id>"), or None for anything else."""
+    if text == UNASSIGNED:
+        return text
+    if text and text.startswith("tech-") and text[5:].isascii() and text[5:].isdigit() and len(text) < 16:
+        return text
+    return None
 
 
 @dataclass(frozen=True)
@@ -119,6 +143,8 @@ class Group:
     technician: User | None
     rows: list[Row] = field(default_factory=list)
     counts: "Counts | None" = None  # counted in SQL when only the most urgent rows were read
+    limit: int = ROWS_SHOWN  # how many rows the page lists
+    opened: bool = False  # the supervisor asked to see more of this group
 
     @property
     def load(self) -> int:
@@ -126,8 +152,8 @@ class Group:
 
     @property
     def shown(self) -> list[Row]:
-        """The rows the page lists: the most urgent first, at most ROWS_SHOWN."""
-        return self.rows[:ROWS_SHOWN]
+        """The rows the page lists: the most urgent first, at most `limit`."""
+        return self.rows[:self.limit]
 
     @property
     def breached(self) -> int:
@@ -158,12 +184,18 @@ class Board:
     team: Team | None
     technicians: list[User]  # who the team's tickets may be (re)assigned to
     groups: list[Group]
-    callbacks: list[Ticket]  # reopened after a score of 1–2: the supervisor calls the resident back
+    callbacks: list[Ticket]  # reopened by the resident, the ones due first: the supervisor calls back
     now: datetime
+    callback_count: int | None = None  # all call-backs owed, when only the first ones were read
+    opened: str | None = None  # the key of the group opened to see more of it
+
+    @property
+    def callbacks_owed(self) -> int:
+        return len(self.callbacks) if self.callback_count is None else self.callback_count
 
     @property
     def open_count(self) -> int:
-        return sum(g.load for g in self.groups) + len(self.callbacks)
+        return sum(g.load for g in self.groups) + self.callbacks_owed
 
     @property
     def breached(self) -> int:
@@ -246,47 +278,70 @@ def _rank(now: datetime):
 _JOINED = (joinedload(Ticket.category), joinedload(Ticket.district), joinedload(Ticket.assignee))
 
 
-def open_tickets(user: User, team: Team, now: datetime) -> list[Ticket]:
-    """The board's rows: each technician's ROWS_SHOWN most urgent tickets, and every call-back."""
-    scope = _on_board(user, team)
+def _in_group(key: str):
+    return Ticket.assignee_id.is_(None) if key == UNASSIGNED else Ticket.assignee_id == int(key[5:])
+
+
+def ranked_rows(user: User, team: Team, now: datetime, per_group: int,
+                opened: str | None = None) -> tuple[list[Ticket], dict[int | None, Counts]]:
+    """Each technician's `per_group` most urgent open tickets (ROWS_OPENED of the opened group),
+    call-backs apart, and every group's counts: one scan of the board's tickets."""
+    group = Ticket.assignee_id
     ranked = (
-        select(Ticket.id, func.row_number().over(
-            partition_by=Ticket.assignee_id,
-            order_by=(_rank(now), Ticket.sla_breach_at.is_(None), Ticket.sla_breach_at, Ticket.created_at,
-                      Ticket.id),
-        ).label("place"))
-        .where(*scope, not_(_CALLBACK))
+        select(Ticket.id, Ticket.assignee_id,
+               func.row_number().over(partition_by=group, order_by=(
+                   _rank(now), Ticket.sla_breach_at.is_(None), Ticket.sla_breach_at, Ticket.created_at,
+                   Ticket.id)).label("place"),
+               func.count().over(partition_by=group).label("open"),
+               func.count(case((_breached(now), 1))).over(partition_by=group).label("breached"),
+               func.count(case((_at_risk(now), 1))).over(partition_by=group).label("at_risk"),
+               (_in_group(opened) if opened else false()).label("opened"))
+        .where(*_on_board(user, team), not_(_CALLBACK))
         .subquery()
     )
+    limit = case((ranked.c.opened, ROWS_OPENED), else_=per_group)
+    found = db.session.execute(
+        select(ranked.c.id, ranked.c.assignee_id, ranked.c.open, ranked.c.breached, ranked.c.at_risk)
+        .where(ranked.c.place <= limit)).all()
+    counts = {assignee: Counts(n_open, n_breached, n_at_risk)
+              for _id, assignee, n_open, n_breached, n_at_risk in found}
     # ids first: joined back to tickets, the planner misjudges the window's few rows and scans them all
-    shown = list(db.session.scalars(select(ranked.c.id).where(ranked.c.place <= ROWS_SHOWN)))
-    rows = db.session.scalars(
-        select(Ticket).where(Ticket.id.in_(shown)).options(*_JOINED).order_by(Ticket.id)) if shown else []
-    callbacks = db.session.scalars(select(Ticket).where(*scope, _CALLBACK).options(*_JOINED).order_by(Ticket.id))
-    return [*rows, *callbacks]
+    ids = [row.id for row in found]
+    tickets = list(db.session.scalars(
+        select(Ticket).where(Ticket.id.in_(ids)).options(*_JOINED).order_by(Ticket.id))) if ids else []
+    return tickets, counts
 
 
-def board_counts(user: User, team: Team, now: datetime) -> dict[int | None, Counts]:
-    """Per technician (None: nobody yet): open, overdue and at-risk tickets, call-backs apart."""
-    query = (
-        select(Ticket.assignee_id, func.count(), func.count(case((_breached(now), 1))),
-               func.count(case((_at_risk(now), 1))))
-        .where(*_on_board(user, team), not_(_CALLBACK))
-        .group_by(Ticket.assignee_id)
-    )
-    return {assignee: Counts(*counts) for assignee, *counts in db.session.execute(query)}
+def owed_callbacks(user: User, team: Team, keep: str | None = None) -> tuple[list[Ticket], int]:
+    """The CALLBACKS_SHOWN call-backs due first (and `keep`, a reference whose form just failed),
+    and how many are owed in all."""
+    scope = (*_on_board(user, team), _CALLBACK)
+    total = db.session.scalar(select(func.count()).select_from(Ticket).where(*scope)) or 0
+    first = (select(Ticket.id).where(*scope)
+             .order_by(Ticket.callback_due_at.is_(None), Ticket.callback_due_at, Ticket.updated_at, Ticket.id)
+             .limit(CALLBACKS_SHOWN))
+    wanted = Ticket.id.in_(first) if keep is None else or_(Ticket.id.in_(first), Ticket.reference == keep)
+    return list(db.session.scalars(select(Ticket).where(*scope, wanted).options(*_JOINED))), total
 
 
-def build_board(user: User, team: Team | None, now: datetime) -> Board:
-    """The board of `team` as `user` may see it at `now`: groups ordered worst first, counted in full."""
+def build_board(user: User, team: Team | None, now: datetime, opened: str | None = None,
+                keep: str | None = None) -> Board:
+    """The board of `team` as `user` may see it at `now`: groups ordered worst first, counted in full.
+
+    `opened` (a group key) lists more of that group; `keep` (a reference) is a call-back listed even
+    beyond the first ones, because the supervisor's form on it just failed."""
     if team is None:
         return Board(team=None, technicians=[], groups=[], callbacks=[], now=now)
     technicians = team_technicians(team.id)
-    board = arrange(open_tickets(user, team, now), technicians, team, now)
-    counts = board_counts(user, team, now)
+    per_group = rows_per_group(len(technicians) + 1)
+    tickets, counts = ranked_rows(user, team, now, per_group, opened)
+    callbacks, callback_count = owed_callbacks(user, team, keep)
+    board = arrange([*tickets, *callbacks], technicians, team, now)
+    board.callback_count, board.opened = callback_count, opened
     for group in board.groups:
-        who = None if group.technician is None else group.technician.id
-        group.counts = counts.get(who, Counts(0, 0, 0))
+        group.counts = counts.get(None if group.technician is None else group.technician.id, Counts(0, 0, 0))
+        group.opened = group.key == opened
+        group.limit = ROWS_OPENED if group.opened else per_group
     return board
 
 
@@ -294,16 +349,14 @@ def arrange(tickets: Iterable[Ticket], technicians: list[User], team: Team | Non
     """Group tickets by technician (nobody's in one group), worst standing first everywhere."""
     groups: dict[str, Group] = {UNASSIGNED: Group(UNASSIGNED, None)}
     for technician in technicians:
-        groups[f"tech-{technician.id}"] = Group(f"tech-{technician.id}", technician)
+        groups[group_key(technician.id)] = Group(group_key(technician.id), technician)
     callbacks: list[Ticket] = []
     for ticket in tickets:
         if awaits_callback(ticket):
             callbacks.append(ticket)
             continue
-        if ticket.assignee is None:
-            key = UNASSIGNED
-        else:
-            key = f"tech-{ticket.assignee.id}"
+        key = group_key(ticket.assignee.id if ticket.assignee is not None else None)
+        if ticket.assignee is not None:
             # someone no longer active in the team still has tickets: show them, to move them on
             groups.setdefault(key, Group(key, ticket.assignee))
         groups[key].rows.append(Row(ticket, standing_of(ticket, now)))

@@ -88,13 +88,14 @@ def _act(reference: str, form_name: str, change, done: str):
         db.session.rollback()
         return _render(request.form.get("team"), failed={**failed, "problem": CONFLICT}), 409
     flash(done, "success")
-    return redirect(_board_url(request.form.get("team")))
+    return redirect(_board_url(request.form.get("team"), service.parse_group_key(request.form.get("open"))))
 
 
-def _board_url(team: str | None) -> str:
+def _board_url(team: str | None, opened: str | None = None) -> str:
+    args = {"open": opened} if opened else {}
     if current_user.role is Role.ADMIN and team and team.isdigit():
-        return url_for("reports.board", team=team)
-    return url_for("reports.board")
+        args["team"] = team
+    return url_for("reports.board", **args)
 
 
 def _options_markup(technicians: list) -> Callable[[object], Markup]:
@@ -116,7 +117,9 @@ def _render(requested_team: str | None, failed: Mapping | None = None):
     user = current_user._get_current_object()
     teams = service.board_teams(user)
     team = service.board_team(user, requested_team, teams)
-    board = service.build_board(user, team, utcnow())
+    opened = service.parse_group_key(request.values.get("open"))
+    keep = failed.get("reference") if failed and failed.get("form") == "close" else None
+    board = service.build_board(user, team, utcnow(), opened=opened, keep=keep)
     failed = dict(failed or {})
     errors = {name: str(message) for name, message in (failed.get("errors") or {}).items()}
     return render_template(
@@ -129,7 +132,8 @@ def _render(requested_team: str | None, failed: Mapping | None = None):
         status_label=functools.cache(lambda status: str(staff_status_label(status))),
         clock_labels={name: str(label) for name, label in CLOCK_LABELS.items()},
         sla_labels={state: str(label) for state, label in SLA_LABELS.items()},
-        callbacks_shown=service.CALLBACKS_SHOWN,
+        group_url=lambda key: _board_url(str(team.id) if team else None, key),
+        board_url=_board_url(str(team.id) if team else None),
         words={"triage": _("triage"), "reassign": _("Reassign"), "dispatch": _("Dispatch"),
                "technician": _("Technician"), "resume_first": _("Resume the work before dispatching it again.")},
         failed=failed,
