@@ -408,3 +408,10 @@ def test_a_refused_call_back_beyond_the_first_ones_keeps_its_form(staff_client, 
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and f'id="reason-{later.reference}-error"' in html
     assert current(later) == later
+
+
+def test_the_board_page_carries_its_words_and_a_csrf_token_on_every_form(staff_client, wangs):
+    html = board(staff_client("zhao"))
+    assert "<th scope=\"col\">工单</th>" in html or "<th scope=\"col\">Ticket</th>" in html
+    tokens = re.findall(r'name="csrf_token" value="([^"]*)"', html)
+    assert tokens and all(tokens)

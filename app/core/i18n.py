@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app, has_request_context, request
-from flask_babel import format_datetime, get_locale
+from babel import Locale
+from flask_babel import get_locale, to_user_timezone
 
 LANG_COOKIE = "lang"
 
@@ -31,9 +32,18 @@ def current_language() -> str:
     return "en" if locale is not None and locale.language == "en" else "zh_Hans"
 
 
+# English month abbreviations as Babel's "MMM" writes them (Jan … Dec).
+_MONTHS_EN = Locale("en").months["format"]["abbreviated"]
+
+
 def format_when(moment: datetime | None) -> str:
-    """A due time as residents read it, in the company's zone: 11月21日 21:30 / 21 Nov 21:30."""
+    """A due time as residents read it, in the company's zone: 11月21日 21:30 / 21 Nov 21:30.
+
+    Babel's patterns "M月d日 HH:mm" and "d MMM HH:mm", written out by hand: a board lists hundreds
+    of due times, and format_datetime costs ~0.1 ms each (tests hold both to the same text)."""
     if moment is None:
         return ""
-    pattern = "d MMM HH:mm" if current_language() == "en" else "M月d日 HH:mm"
-    return format_datetime(moment, pattern)
+    local = to_user_timezone(moment)
+    if current_language() == "en":
+        return f"{local.day} {_MONTHS_EN[local.month]} {local:%H:%M}"
+    return f"{local.month}月{local.day}日 {local:%H:%M}"

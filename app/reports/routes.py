@@ -22,8 +22,8 @@ from app.core.errors import Conflict, DomainError, NotAllowed, ValidationFailed
 from app.core.time import utcnow
 from app.extensions import db
 from app.reports import board as service
+from app.reports.board_view import BoardText
 from app.tickets.actions import CONFLICT, available_actions
-from app.tickets.labels import staff_status_label
 from app.tickets.references import format_reference
 from app.tickets.visibility import ticket_for
 
@@ -128,10 +128,7 @@ def _render(requested_team: str | None, failed: Mapping | None = None):
         teams=teams if user.role is Role.ADMIN else [],
         technician_options=_options_markup(board.technicians),
         may_assign=lambda ticket: "assign" in available_actions(ticket, user),
-        # words repeated on every row, translated once per page (hundreds of rows in an outage)
-        status_label=functools.cache(lambda status: str(staff_status_label(status))),
-        clock_labels={name: str(label) for name, label in CLOCK_LABELS.items()},
-        sla_labels={state: str(label) for state, label in SLA_LABELS.items()},
+        text=BoardText(CLOCK_LABELS, SLA_LABELS),
         group_url=lambda key: _board_url(str(team.id) if team else None, key),
         board_url=_board_url(str(team.id) if team else None),
         words={"triage": _("triage"), "reassign": _("Reassign"), "dispatch": _("Dispatch"),
