@@ -376,8 +376,10 @@ def test_a_long_group_opens_to_list_more_and_its_dispatch_returns_to_it(staff_cl
     zhao = staff_client("zhao")
     key = f"tech-{network['wang']}"
     assert f'data-open-group="{key}"' in board(zhao)
+    li = ticket_of("li", category="radiator_noise")
     opened = zhao.get(f"{BOARD}?open={key}").get_data(as_text=True)
     assert len(rows(opened)) == 3 and "data-close-group" in opened
+    assert li.reference not in rows(opened) and f'data-open-group="tech-{network["li"]}"' in opened
     response = post(zhao, first, "assign", html=opened, assignee=str(network["li"]))
     assert response.status_code == 302 and f"open={key}" in response.headers["Location"]
 

@@ -4,7 +4,7 @@ Reading: one window query ranks every open ticket within its technician's group 
 group (open, overdue, at risk) in the same scan; only each group's most urgent rows come back, its
 share of a page-wide row budget (ROW_BUDGET: 20 rows per technician on an ordinary day, 5 when a
 city-wide outage puts thirty thousand tickets on 29 technicians). The supervisor can open one group
-to see up to ROWS_OPENED of its rows. The call-backs are counted and the ones due first read; the
+to see up to ROWS_OPENED of its rows (the other groups then show their counts only). The call-backs are counted and the ones due first read; the
 team's technicians are one more query. So the board costs the same few queries, and renders about
 the same couple of hundred rows, for three open tickets or thirty thousand.
 
@@ -284,8 +284,9 @@ def _in_group(key: str):
 
 def ranked_rows(user: User, team: Team, now: datetime, per_group: int,
                 opened: str | None = None) -> tuple[list[Ticket], dict[int | None, Counts]]:
-    """Each technician's `per_group` most urgent open tickets (ROWS_OPENED of the opened group),
-    call-backs apart, and every group's counts: one scan of the board's tickets."""
+    """Each technician's `per_group` most urgent open tickets, call-backs apart, and every group's
+    counts: one scan of the board's tickets. With a group opened, ROWS_OPENED of its tickets and
+    none of the others' (their counts still come)."""
     group = Ticket.assignee_id
     ranked = (
         select(Ticket.id, Ticket.assignee_id,
@@ -299,14 +300,14 @@ def ranked_rows(user: User, team: Team, now: datetime, per_group: int,
         .where(*_on_board(user, team), not_(_CALLBACK))
         .subquery()
     )
-    limit = case((ranked.c.opened, ROWS_OPENED), else_=per_group)
-    found = db.session.execute(
-        select(ranked.c.id, ranked.c.assignee_id, ranked.c.open, ranked.c.breached, ranked.c.at_risk)
-        .where(ranked.c.place <= limit)).all()
-    counts = {assignee: Counts(n_open, n_breached, n_at_risk)
-              for _id, assignee, n_open, n_breached, n_at_risk in found}
+    listed = ranked.c.place <= case((ranked.c.opened, ROWS_OPENED), else_=0 if opened else per_group)
+    found = db.session.execute(  # each group's first row comes even when none is listed: it has the counts
+        select(ranked.c.id, ranked.c.assignee_id, ranked.c.open, ranked.c.breached, ranked.c.at_risk,
+               listed.label("listed"))
+        .where(or_(listed, ranked.c.place == 1))).all()
+    counts = {row.assignee_id: Counts(row.open, row.breached, row.at_risk) for row in found}
     # ids first: joined back to tickets, the planner misjudges the window's few rows and scans them all
-    ids = [row.id for row in found]
+    ids = [row.id for row in found if row.listed]
     tickets = list(db.session.scalars(
         select(Ticket).where(Ticket.id.in_(ids)).options(*_JOINED).order_by(Ticket.id))) if ids else []
     return tickets, counts
@@ -341,7 +342,7 @@ def build_board(user: User, team: Team | None, now: datetime, opened: str | None
     for group in board.groups:
         group.counts = counts.get(None if group.technician is None else group.technician.id, Counts(0, 0, 0))
         group.opened = group.key == opened
-        group.limit = ROWS_OPENED if group.opened else per_group
+        group.limit = ROWS_OPENED if group.opened else 0 if opened else per_group
     return board
 
 
