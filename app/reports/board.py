@@ -2,11 +2,12 @@
 
 Reading: one window query ranks every open ticket within its technician's group and counts each
 group (open, overdue, at risk) in the same scan; only each group's most urgent rows come back, its
-share of a page-wide row budget (ROW_BUDGET: 20 rows per technician on an ordinary day, 5 when a
+share of a page-wide row budget (ROW_BUDGET: 20 rows per technician on an ordinary day, 6 when a
 city-wide outage puts thirty thousand tickets on 29 technicians). The supervisor can open one group
-to see up to ROWS_OPENED of its rows (the other groups then show their counts only). The call-backs are counted and the ones due first read; the
-team's technicians are one more query. So the board costs the same few queries, and renders about
-the same couple of hundred rows, for three open tickets or thirty thousand.
+to see up to ROWS_OPENED of its rows (the other groups then show their counts only). The call-backs
+are counted and the ones due first read; the team's technicians are one more query. So the board
+costs the same few queries, and renders about the same couple of hundred rows, for three open
+tickets or thirty thousand.
 
 Indexes relied on: tickets(team_id, status) (ix_tickets_team_status) serves both branches of the
 filter, "our team's open tickets" and "open tickets with no team" (team_id IS NULL), with the
