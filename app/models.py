@@ -1,8 +1,10 @@
 """Imports every model so that the metadata (and Alembic) sees all tables."""
+from app.analytics.account_counts import SubstationAccounts  # noqa: F401
 from app.auth.models import User  # noqa: F401
 from app.customers.models import Building, CustomerAccount, CustomerPhone, District, Outage, Substation  # noqa: F401
 from app.field.models import TicketPhoto  # noqa: F401
 from app.messaging.models import InboundMessage, OutboxMessage, PhoneOptOut, SmsConversation  # noqa: F401
 from app.routing.models import Team  # noqa: F401
+from app.satisfaction.models import Resolution  # noqa: F401
 from app.sla.models import SlaEscalation, SlaPolicy  # noqa: F401
 from app.tickets.models import Category, Ticket, TicketEvent  # noqa: F401

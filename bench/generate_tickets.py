@@ -18,6 +18,8 @@ What it makes (see bench/README.md, "Staff pages and the SLA sweep at 1,000,000 
    sent agree with one another and with the check constraints.
 4. One transaction of COPYs: the plain indexes and foreign keys of the big tables are dropped first
    and created again (same definitions, read from the catalogue) before the commit; then ANALYZE.
+   The resolution rows (one per resolve event, with its score and reopen) are made from the copied
+   events by the same SQL as migration 5a7e1c0d9b21's backfill.
 5. The SLA marks of the open tickets, with the app's code: `app.sla.service.refresh_all_marks()`
    (what `flask sla refresh-marks` runs), timed.
 
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import bisect
+import importlib.util
 import json
 import math
 import os
@@ -337,6 +340,10 @@ def scale_network(cur: psycopg.Cursor, rng: random.Random, args, now: datetime) 
     made["accounts"] = copy_rows(cur, "customer_accounts", ("id", "account_number", "name", "building_id", "unit",
                                                             "flat", "created_at", "updated_at"), accounts)
     made["phones"] = copy_rows(cur, "customer_phones", ("id", "account_id", "number"), phones)
+    # Accounts per substation, as app.analytics.account_counts keeps them (COPY goes around the app).
+    cur.execute("DELETE FROM substation_account_counts")
+    cur.execute("INSERT INTO substation_account_counts (substation_id, accounts) SELECT b.substation_id, count(*) "
+                "FROM buildings b JOIN customer_accounts a ON a.building_id = b.id GROUP BY b.substation_id")
 
     # Staff: technicians by district size, a second supervisor in the big teams, agents.
     password_hash = cur.execute("SELECT password_hash FROM users WHERE username = 'admin'").fetchone()[0]
@@ -952,14 +959,15 @@ TICKET_COLUMNS = ("id", "reference", "status", "channel", "category_id", "priori
                   "on_site_due_at", "resolve_due_at", "responded_at", "on_site_at", "resolved_at", "closed_at",
                   "sla_paused_at", "status_before_wait", "resolution_code", "satisfaction_score",
                   "satisfaction_comment", "closure", "version", "created_at", "updated_at", "measured_temp",
-                  "respond_met", "on_site_met", "resolve_met", "callback_due_at")
+                  "respond_met", "on_site_met", "resolve_met", "callback_due_at", "respond_seconds",
+                  "on_site_seconds", "resolve_seconds")
 EVENT_COLUMNS = ("id", "ticket_id", "created_at", "actor_kind", "actor_id", "action", "from_status", "to_status",
                  "note", "public", "data")
 
 
 # --- loading: indexes and foreign keys off during the COPY, back on before the commit ---------------
 
-BIG_TABLES = ("tickets", "ticket_events", "sla_escalations", "sla_pauses")
+BIG_TABLES = ("tickets", "ticket_events", "sla_escalations", "sla_pauses", "resolutions")
 
 
 def drop_load_slowers(cur: psycopg.Cursor) -> tuple[list[str], list[str]]:
@@ -977,6 +985,18 @@ def drop_load_slowers(cur: psycopg.Cursor) -> tuple[list[str], list[str]]:
     for name, _ in indexes:
         cur.execute(f"DROP INDEX {name}")
     return [d for _, d in indexes], [f'ALTER TABLE {t} ADD CONSTRAINT "{n}" {d}' for t, n, d in fks]
+
+
+def backfill_resolutions(cur: psycopg.Cursor, first_ticket_id: int) -> int:
+    """One row per resolution of the generated tickets, made from their events by the migration's own
+    SQL (5a7e1c0d9b21), as `flask db upgrade` did for the tickets already there."""
+    path = next((ROOT / "migrations" / "versions").glob("5a7e1c0d9b21_*.py"))
+    spec = importlib.util.spec_from_file_location("resolutions_migration", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    cur.execute("SET LOCAL work_mem = '256MB'")
+    cur.execute(migration.backfill_sql("postgresql", where=f"AND ticket_id >= {int(first_ticket_id)}"))
+    return cur.rowcount
 
 
 def main() -> None:
@@ -1125,6 +1145,10 @@ def main() -> None:
                 f"{counts['escalations']:>9,} escalations ({time.perf_counter() - t:.0f} s)")
         timings["simulate (Python)"] = simulate_seconds
         timings["COPY"] = copy_seconds
+        t = time.perf_counter()
+        counts["resolutions"] = backfill_resolutions(cur, first_id)
+        timings["resolutions (backfill)"] = time.perf_counter() - t
+        log(f"{counts['resolutions']:,} resolutions from the events ({timings['resolutions (backfill)']:.0f} s)")
 
         t = time.perf_counter()
         for table, column in (("tickets", "id"), ("ticket_events", "id"), ("sla_escalations", "id"),
@@ -1233,7 +1257,13 @@ def ticket_row(sim: Sim, extra: tuple, reference: str, met: dict, factory: Ticke
             sim.resolved_at, sim.closed_at, paused, sim.status_before_wait if paused else None, sim.resolution,
             sim.score, sim.comment, sim.closure, len(sim.events) + 1, sim.created, updated,
             None if sim.measured is None else f"{sim.measured:.1f}", met["respond"], met["on_site"], met["resolve"],
-            sim.callback_due if sim.status == "reopened" else None)
+            sim.callback_due if sim.status == "reopened" else None, seconds_since(sim.created, sim.done["respond"]),
+            seconds_since(sim.created, sim.done["on_site"]), seconds_since(sim.created, sim.ended.get("resolve")))
+
+
+def seconds_since(created: datetime, end: datetime | None) -> int | None:
+    """A step's time as app.sla.service.record_step_time stores it (the resolve clock ends at the first resolution)."""
+    return None if end is None else max(0, (end - created) // timedelta(seconds=1))
 
 
 def make_outages(rng: random.Random, city: City, days, weights, phase, zone, before: datetime, count: int):

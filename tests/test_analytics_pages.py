@@ -11,7 +11,7 @@ from sqlalchemy import event
 from app.core.time import utcnow
 from app.extensions import db
 from app.tickets.models import Closure, Status
-from tests.test_analytics_queries import ZONE, local, reopened_at, shape
+from tests.test_analytics_queries import ZONE, local, resolution, shape
 
 REPORT_PAGES = ["sla", "times", "satisfaction", "reopens", "substations"]
 NOVEMBER = {"start": "2026-11-01", "end": "2026-11-30"}
@@ -25,14 +25,16 @@ def admin(staff_client):
 @pytest.fixture
 def two_teams(make_ticket, network):
     """November: a Kundulun ticket answered late, resolved and scored 5; a Qingshan one answered on
-    time, reopened by staff and resolved again."""
+    time, resolved, reopened by staff and resolved again."""
     kundulun = make_ticket(at=local(11, 5))
     shape(kundulun, respond_met=False, responded_at=local(11, 5, 11), status=Status.CLOSED, closure=Closure.RATED,
           resolved_at=local(11, 7), closed_at=local(11, 8), satisfaction_score=5)
+    resolution(kundulun, local(11, 7), score=5)
     qingshan = make_ticket(at=local(11, 6), district_id=network["qingshan"], building="富强小区1号楼", unit="", flat="")
     shape(qingshan, respond_met=True, responded_at=local(11, 6, 10, 20), status=Status.RESOLVED,
           resolved_at=local(11, 9))
-    reopened_at(qingshan, local(11, 8), action="reopen")
+    resolution(qingshan, local(11, 7), reopened=local(11, 8))
+    resolution(qingshan, local(11, 9))
 
 
 def chart_data(html: str, section: str) -> dict:

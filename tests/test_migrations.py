@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.operations import Operations
 from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 
@@ -35,3 +36,168 @@ def test_downgrade_to_empty_and_upgrade_again(tmp_path):
         assert db.inspect(db.engine).get_table_names() == ["alembic_version"]
         upgrade()
         assert "tickets" in db.inspect(db.engine).get_table_names()
+
+
+# --- 5a7e1c0d9b21: the resolutions rebuilt from the audit trail ------------------------------------
+
+RESOLUTIONS_REVISION = "5a7e1c0d9b21"
+RESOLUTION_COLUMNS = ("ticket_id", "resolved_at", "technician_id", "team_id", "district_id", "category_id",
+                      "score", "comment", "rated_at", "reopened_at")
+
+
+def _resolution_rows() -> list[tuple]:
+    from sqlalchemy import select
+
+    from app.satisfaction.models import Resolution
+
+    columns = [getattr(Resolution, name) for name in RESOLUTION_COLUMNS]
+    return [tuple(row) for row in db.session.execute(select(*columns).order_by(*columns[:2]))]
+
+
+def _resolutions_migration():
+    import importlib.util
+    from pathlib import Path
+
+    path = next((Path(__file__).parent.parent / "migrations" / "versions").glob(f"{RESOLUTIONS_REVISION}_*.py"))
+    spec = importlib.util.spec_from_file_location("resolutions_migration", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_migration_rebuilds_from_the_events_the_rows_the_lifecycle_keeps(ctx, make_ticket, network):
+    """The migration's own downgrade and upgrade, run again on the test database (SQLite or PostgreSQL)
+    after the lifecycle made: a ticket scored 1, fixed again by another technician and scored 5; one
+    closed with 4 and reopened by the resident; one never answered; one never resolved."""
+    from datetime import timedelta
+
+    from app.auth.models import User
+    from app.tickets import lifecycle
+    from app.tickets.lifecycle import Actor
+    from tests.conftest import NOW
+
+    wang, li = db.session.get(User, network["wang"]), db.session.get(User, network["li"])
+
+    def fix(ticket, technician, at):
+        lifecycle.assign(ticket, technician, Actor.staff(technician), now=at - timedelta(hours=2))
+        lifecycle.acknowledge(ticket, Actor.staff(technician), now=at - timedelta(hours=1))
+        lifecycle.arrive(ticket, Actor.staff(technician), now=at - timedelta(minutes=30))
+        lifecycle.resolve(ticket, Actor.staff(technician), "air_bled", now=at)
+
+    twice, reopened, unanswered = (make_ticket(at=NOW + timedelta(minutes=i)) for i in range(3))
+    fix(twice, wang, NOW + timedelta(hours=3))
+    lifecycle.rate(twice, 1, "还是不热", now=NOW + timedelta(hours=5))
+    fix(twice, li, NOW + timedelta(hours=9))
+    lifecycle.rate(twice, 5, now=NOW + timedelta(hours=10))
+    fix(reopened, li, NOW + timedelta(hours=4))
+    lifecycle.rate(reopened, 4, now=NOW + timedelta(hours=6))
+    lifecycle.reopen(reopened, Actor.resident(), "又不热了", now=NOW + timedelta(days=1))
+    fix(unanswered, wang, NOW + timedelta(hours=4))
+    make_ticket(at=NOW + timedelta(minutes=9))  # never resolved
+    db.session.commit()
+    kept = _resolution_rows()
+    db.session.commit()  # nothing may hold the table while the migration drops it
+
+    migration = _resolutions_migration()
+    with db.engine.begin() as conn, Operations.context(MigrationContext.configure(conn)):
+        migration.downgrade()
+        migration.upgrade()  # the table again, filled from the events
+
+    assert _resolution_rows() == kept
+    assert [(row[0], row[2], row[6], row[7]) for row in kept] == [
+        (twice.id, wang.id, 1, "还是不热"), (twice.id, li.id, 5, None),
+        (reopened.id, li.id, 4, None), (unanswered.id, wang.id, None, None)]
+    assert kept[0][9] == NOW + timedelta(hours=5) and kept[2][9] == NOW + timedelta(days=1)
+
+
+# --- 6b8f2d1e0c32: step times and accounts per substation for the season-long reports ------------
+
+ROLLUPS_REVISION = "6b8f2d1e0c32"
+
+
+def _rollups_migration():
+    import importlib.util
+    from pathlib import Path
+
+    path = next((Path(__file__).parent.parent / "migrations" / "versions").glob(f"{ROLLUPS_REVISION}_*.py"))
+    spec = importlib.util.spec_from_file_location("rollups_migration", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _step_times() -> list[tuple]:
+    from sqlalchemy import select
+
+    from app.tickets.models import Ticket
+
+    return [tuple(row) for row in db.session.execute(
+        select(Ticket.id, Ticket.respond_seconds, Ticket.on_site_seconds, Ticket.resolve_seconds).order_by(Ticket.id))]
+
+
+def _account_counts() -> list[tuple]:
+    from sqlalchemy import select
+
+    from app.analytics.account_counts import SubstationAccounts
+
+    return [tuple(row) for row in db.session.execute(
+        select(SubstationAccounts.substation_id, SubstationAccounts.accounts).order_by(SubstationAccounts.substation_id))]
+
+
+def test_upgrading_a_database_with_tickets_fills_their_step_times_and_the_account_counts(tmp_path):
+    from datetime import datetime, timezone
+
+    from app import create_app
+    from app.demo.seed import seed
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'rollups.sqlite3'}"},
+                     env={"HEATDESK_ENV": "testing"})
+    with app.app_context():
+        upgrade()
+        seed(now=datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc))
+        db.session.commit()
+        times, counts = _step_times(), _account_counts()
+        db.session.remove()
+        downgrade(revision=_rollups_migration().down_revision)
+        assert "substation_account_counts" not in db.inspect(db.engine).get_table_names()
+        upgrade()
+        assert (_step_times(), _account_counts()) == (times, counts)
+        db.session.remove()
+    assert any(seconds is not None for _, _, _, seconds in times) and counts
+
+
+def test_the_step_time_backfill_gives_what_the_lifecycle_stores(ctx, make_ticket, network):
+    """On the test database (SQLite or PostgreSQL): times with microseconds; a ticket scored 1 and
+    fixed again (the first resolution counts), one reopened by the resident, one not yet accepted."""
+    from datetime import timedelta
+
+    from sqlalchemy import text
+
+    from app.auth.models import User
+    from app.tickets import lifecycle
+    from app.tickets.lifecycle import Actor
+    from tests.conftest import NOW
+
+    wang = Actor.staff(db.session.get(User, network["wang"]))
+    odd = timedelta(seconds=7, microseconds=400_000)
+    twice, reopened, fresh = (make_ticket(at=NOW + timedelta(minutes=i, microseconds=600_000)) for i in range(3))
+    for ticket in (twice, reopened):
+        lifecycle.acknowledge(ticket, wang, now=NOW + timedelta(minutes=20) + odd)
+        lifecycle.arrive(ticket, wang, now=NOW + timedelta(hours=1) + odd)
+        lifecycle.resolve(ticket, wang, "air_bled", now=NOW + timedelta(hours=3) + odd)
+    lifecycle.rate(twice, 1, now=NOW + timedelta(hours=4))
+    lifecycle.assign(twice, db.session.get(User, network["wang"]), wang, now=NOW + timedelta(hours=5))
+    lifecycle.resolve(twice, wang, "valve_adjusted", now=NOW + timedelta(hours=9))
+    lifecycle.rate(reopened, 5, now=NOW + timedelta(hours=4))
+    lifecycle.reopen(reopened, Actor.resident(), "又不热了", now=NOW + timedelta(days=1))
+    db.session.commit()
+    kept = _step_times()
+
+    db.session.execute(text("UPDATE tickets SET respond_seconds = NULL, on_site_seconds = NULL, resolve_seconds = NULL"))
+    for statement in _rollups_migration().backfill_statements(db.engine.dialect.name):
+        db.session.execute(text(statement))
+    db.session.commit()
+
+    assert _step_times() == kept
+    # 20 min 6.8 s rounds down to 1206 s; the second ticket was received a minute later
+    assert kept == [(twice.id, 1206, 3606, 10806), (reopened.id, 1146, 3546, 10746), (fresh.id, None, None, None)]

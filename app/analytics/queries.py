@@ -10,12 +10,17 @@ shows. One scan of the period's tickets then feeds every table of a report, on b
 
 Which tickets a report counts:
 - SLA compliance, response times and complaints per substation: tickets *received* in the period
-  (created_at), found through ix_tickets_created_id / ix_tickets_team_created /
-  ix_tickets_district_created.
-- Satisfaction: tickets *resolved* in the period (resolved_at, ix_tickets_resolved_at) that are
-  resolved, closed or reopened: those were sent a survey.
-- Reopens: tickets resolved in the period, and tickets reopened in the period that are being
-  worked again (a reopen clears resolved_at until the ticket is resolved again).
+  (created_at). On PostgreSQL the covering ix_tickets_reports_created (created_at INCLUDE every
+  column these reports filter, group or count by, the stored step times included) makes a season
+  an index-only scan; the accounts per substation are a stored count (app.analytics.account_counts).
+- Satisfaction and reopens: *resolutions* in the period (`resolutions`, one row each time a ticket
+  was resolved, i.e. each survey sent, by resolved_at), with the technician, team, district and
+  category as at resolution; visibility is the same rule on those (`resolutions_visible_to`).
+  Satisfaction counts every answer once, a low score that reopened the ticket included; the
+  reopen rate is the share of those resolutions followed by a reopen. On PostgreSQL the covering
+  ix_resolutions_resolved_at makes a season an index-only scan, and GROUPING SETS over the finest
+  groups return only the groups the page shows (SQLite, which lacks them, sums the finest groups
+  here, as above).
 
 SLA outcomes are the stored `*_met` columns, written once when a clock ends: a report never
 recomputes them from today's policies. None (no promise, or not ended yet) is left out.
@@ -24,22 +29,24 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, fields
-from typing import Callable, Hashable, Iterable, Literal, Mapping, TypeVar
+from typing import Callable, Hashable, Iterable, Literal, Mapping, Sequence, TypeVar
 
-from sqlalchemy import ColumnElement, case, exists, false, func, literal, literal_column, or_, select, true, union_all
+from sqlalchemy import (BindParameter, ColumnElement, Select, case, false, func, literal, literal_column, or_, select,
+                        text, true, tuple_, union_all)
 
 from app.auth.models import Role, User
 from app.core.time import company_zone
-from app.customers.models import Building, CustomerAccount, Substation
+from app.customers.models import Substation
 from app.extensions import db
+from app.analytics.account_counts import SubstationAccounts
 from app.analytics.filters import ReportFilters, month_starts
 from app.analytics.percentiles import percentile_cont
 from app.routing.models import team_districts
-from app.tickets.models import OPEN_STATUSES, Status, Ticket, TicketEvent
-from app.tickets.visibility import visible_to
+from app.satisfaction.models import Resolution
+from app.tickets.models import Ticket
+from app.tickets.visibility import resolutions_visible_to, visible_to
 
 CLOCKS = ("respond", "on_site", "resolve")
-SURVEYED = (Status.RESOLVED, Status.CLOSED, Status.REOPENED)
 SATISFIED_FROM = 4  # scores 4 and 5 count as satisfied (CSAT)
 
 Key = int | str | None
@@ -172,8 +179,11 @@ class ResponseTimes:
     by_category: dict[Key, StepTimes]
 
 
-# Each step's end; its time is end − created_at (wall-clock time, waiting for the resident included).
-STEP_ENDS = {"respond": Ticket.responded_at, "on_site": Ticket.on_site_at, "resolve": Ticket.resolved_at}
+# Each step's time from intake in whole seconds, stored when the step first happened (wall-clock
+# time, waiting for the resident included; the resolve time is the first resolution's, a reopen
+# does not change it): app.sla.service.record_step_time.
+STEP_SECONDS = {"respond": Ticket.respond_seconds, "on_site": Ticket.on_site_seconds,
+                "resolve": Ticket.resolve_seconds}
 
 
 def response_times(user: User, filters: ReportFilters,
@@ -191,13 +201,19 @@ def response_times(user: User, filters: ReportFilters,
     return _times_in_python(user, filters)
 
 
+# Memory for the percentiles' sorts (a season is ~400,000 values per step, ~10 MB each): with the
+# default 4 MB they spill to disk. Only for this transaction, which is a report's, read-only.
+TIMES_WORK_MEM = "32MB"
+
+
 def _times_in_sql(user: User, filters: ReportFilters) -> ResponseTimes:
     columns = []
-    for end in STEP_ENDS.values():
-        # date_part gives float seconds (EXTRACT gives numeric, much slower to sort); one sort per
-        # step gives both percentiles.
-        seconds = func.date_part("epoch", end - Ticket.created_at)
-        columns += [func.count(end), func.percentile_cont(literal_column("ARRAY[0.5, 0.9]")).within_group(seconds)]
+    for seconds in STEP_SECONDS.values():
+        # The stored integer seconds are read from the covering index (no row visits, no arithmetic);
+        # one sort per step and group gives both percentiles.
+        columns += [func.count(seconds),
+                    func.percentile_cont(literal_column("ARRAY[0.5, 0.9]")).within_group(seconds)]
+    db.session.execute(text(f"SET LOCAL work_mem = '{TIMES_WORK_MEM}'"))
     query = (select(Ticket.category_id, func.grouping(Ticket.category_id), *columns)
              .where(*_filtered(user, filters), *_received(filters))
              .group_by(func.rollup(Ticket.category_id)))
@@ -219,15 +235,14 @@ def _pair(values) -> tuple[float | None, float | None]:
 
 
 def _times_in_python(user: User, filters: ReportFilters) -> ResponseTimes:
-    query = (select(Ticket.category_id, Ticket.created_at, *STEP_ENDS.values())
+    query = (select(Ticket.category_id, *STEP_SECONDS.values())
              .where(*_filtered(user, filters), *_received(filters)))
-    spans: dict[Key, list[list[float]]] = defaultdict(lambda: [[] for _ in STEP_ENDS])
-    everything: list[list[float]] = [[] for _ in STEP_ENDS]
-    for category_id, created_at, *ends in db.session.execute(query):
+    spans: dict[Key, list[list[int]]] = defaultdict(lambda: [[] for _ in STEP_SECONDS])
+    everything: list[list[int]] = [[] for _ in STEP_SECONDS]
+    for category_id, *durations in db.session.execute(query):
         of_category = spans[category_id]  # listed even when no step has ended yet, as in SQL
-        for i, end in enumerate(ends):
-            if end is not None:
-                seconds = (end - created_at).total_seconds()
+        for i, seconds in enumerate(durations):
+            if seconds is not None:
                 of_category[i].append(seconds)
                 everything[i].append(seconds)
 
@@ -241,7 +256,7 @@ def _times_in_python(user: User, filters: ReportFilters) -> ResponseTimes:
 
 @dataclass(frozen=True)
 class Scores(_Summable):
-    """Resolved tickets (each sent a survey), how many residents scored, how many gave 4–5, and the sum."""
+    """Surveys sent (one per resolution), how many residents answered, how many gave 4–5, and the sum."""
 
     resolved: int = 0
     scored: int = 0
@@ -250,7 +265,7 @@ class Scores(_Summable):
 
     @property
     def csat(self) -> float | None:
-        """Share of scores 4–5 among scored tickets."""
+        """Share of scores 4–5 among the answers."""
         return _ratio(self.satisfied, self.scored)
 
     @property
@@ -259,7 +274,7 @@ class Scores(_Summable):
 
     @property
     def response_rate(self) -> float | None:
-        """Scored / resolved: how many residents answered the survey."""
+        """Answered / sent: how many residents answered the survey."""
         return _ratio(self.scored, self.resolved)
 
 
@@ -273,32 +288,95 @@ class Satisfaction:
     by_month: dict[str, Scores]  # "YYYY-MM" of resolution (company zone), every month of the period in order
 
 
-def _resolved(filters: ReportFilters) -> list[ColumnElement[bool]]:
-    return [Ticket.resolved_at >= filters.period.start, Ticket.resolved_at < filters.period.end]
+Grouping = Literal["auto", "sets", "python"]
 
 
-def satisfaction(user: User, filters: ReportFilters) -> Satisfaction:
-    """CSAT, average score and response rate for tickets resolved in the period, overall and per
-    technician (the assignee), team, district, category and month of resolution."""
+def _resolutions_in_period(user: User, filters: ReportFilters) -> list[ColumnElement[bool]]:
+    """The resolutions of the period the user may see, narrowed by the filters; all as at resolution."""
+    conditions: list[ColumnElement[bool]] = [
+        resolutions_visible_to(user),
+        Resolution.resolved_at >= filters.period.start, Resolution.resolved_at < filters.period.end]
+    if filters.team_id is not None:
+        conditions.append(Resolution.team_id == filters.team_id)
+    if filters.district_id is not None:
+        conditions.append(Resolution.district_id == filters.district_id)
+    if filters.category_id is not None:
+        conditions.append(Resolution.category_id == filters.category_id)
+    return conditions
+
+
+def _finest(keys: Sequence[ColumnElement], counts: Sequence[ColumnElement],
+            conditions: Sequence[ColumnElement[bool]]) -> Select:
+    """The counts of the rows grouped by every key at once (keys labelled by dimension, counts count_0…).
+
+    Grouped by position, leaving out a key that is a constant (the month of a part of the period)."""
+    positions = [literal_column(str(i + 1)) for i, key in enumerate(keys) if not isinstance(key.element, BindParameter)]
+    return (select(*keys, *(count.label(f"count_{i}") for i, count in enumerate(counts))).where(*conditions)
+            .group_by(*positions))
+
+
+def _grouped(parts: Sequence[Select], make: Callable[..., C], grouping: Grouping) -> tuple[C, dict[str, dict[Key, C]]]:
+    """The counts over all the rows and per value of each key alone, from the finest groups (`_finest`,
+    several parts with the same columns are added up: a few thousand groups for a season).
+
+    On PostgreSQL GROUPING SETS sum the finest groups into those the page shows, so only those (a
+    couple of hundred) come back; GROUPING SETS over the rows themselves would feed every row to
+    each set, several times slower. SQLite has no GROUPING SETS: there the finest groups are fetched
+    and summed here. `grouping` forces one way (tests compare them)."""
+    if grouping == "auto":
+        grouping = "sets" if db.session.get_bind().dialect.name == "postgresql" else "python"
+    finest = union_all(*parts) if len(parts) > 1 else parts[0]
+    names = [column.key for column in parts[0].selected_columns if not column.key.startswith("count_")]
+    n = len(names)
+    total, groups = make(), {name: {} for name in names}
+    if grouping == "sets":
+        fine = finest.subquery()
+        keys = [fine.c[name] for name in names]
+        counts = [func.sum(column) for column in list(fine.c)[n:]]
+        query = (select(*keys, func.grouping(*keys), *counts)
+                 .group_by(func.grouping_sets(*(tuple_(key) for key in keys), tuple_())))
+        for row in db.session.execute(query):
+            values = make(*(int(v or 0) for v in row[n + 1:]))
+            not_grouped = row[n]  # one bit per key, the first key highest: 1 = not grouped by it
+            by = [i for i in range(n) if not not_grouped >> (n - 1 - i) & 1]
+            if by:
+                groups[names[by[0]]][row[by[0]]] = values
+            else:
+                total = values
+        return total, groups
+    for row in db.session.execute(finest):
+        values = make(*(int(v or 0) for v in row[n:]))
+        total = total + values
+        for name, value in zip(names, row[:n]):
+            groups[name][value] = groups[name].get(value, make()) + values
+    return total, groups
+
+
+def satisfaction(user: User, filters: ReportFilters, grouping: Grouping = "auto") -> Satisfaction:
+    """CSAT, average score and response rate of the surveys sent in the period, overall and per
+    technician (the assignee), team, district, category and month of resolution.
+
+    One survey per resolution in the period (`resolutions`, by resolved_at): a ticket resolved
+    twice counts twice, its low first score included, and each answer is counted once."""
     months = month_starts(filters.period, company_zone())
-    if len(months) == 1:
-        month = literal(months[0][0])
-    else:  # resolved_at is inside the period, so the first month boundary it is before names its month
-        month = case(*((Ticket.resolved_at < start, label) for (label, _), (_, start) in zip(months, months[1:])),
-                     else_=months[-1][0])
-    rows = (select(Ticket.assignee_id, Ticket.team_id, Ticket.district_id, Ticket.category_id,
-                   month.label("month"), Ticket.satisfaction_score.label("score"))
-            .where(*_filtered(user, filters), *_resolved(filters), Ticket.status.in_(SURVEYED))
-            .subquery())
-    keys = (rows.c.assignee_id, rows.c.team_id, rows.c.district_id, rows.c.category_id, rows.c.month)
-    query = select(*keys, func.count(), func.count(rows.c.score), _count_if(rows.c.score >= SATISFIED_FROM),
-                   func.coalesce(func.sum(rows.c.score), 0)).group_by(*keys)
-    cube = [(tuple(row[:5]), Scores(*(int(v or 0) for v in row[5:]))) for row in db.session.execute(query)]
-    by_month = _rollup(cube, 4, Scores)
+    score = Resolution.score
+    keys = [Resolution.technician_id.label("technician"), Resolution.team_id.label("team"),
+            Resolution.district_id.label("district"), Resolution.category_id.label("category")]
+    counts = [func.count(), func.count(score), _count_if(score >= SATISFIED_FROM), func.coalesce(func.sum(score), 0)]
+    # One part per month, its range of the index, the month a constant: cheaper than working out
+    # every row's month (a season's report takes about half the time).
+    parts = []
+    for i, (label, start) in enumerate(months):
+        in_month = [Resolution.resolved_at >= start] if i else []
+        if i + 1 < len(months):
+            in_month.append(Resolution.resolved_at < months[i + 1][1])
+        parts.append(_finest([*keys, literal(label).label("month")], counts,
+                             [*_resolutions_in_period(user, filters), *in_month]))
+    total, groups = _grouped(parts, Scores, grouping)
     return Satisfaction(
-        total=_total(cube, Scores), by_technician=_rollup(cube, 0, Scores), by_team=_rollup(cube, 1, Scores),
-        by_district=_rollup(cube, 2, Scores), by_category=_rollup(cube, 3, Scores),
-        by_month={label: by_month.get(label, Scores()) for label, _ in months},
+        total=total, by_technician=groups["technician"], by_team=groups["team"], by_district=groups["district"],
+        by_category=groups["category"],
+        by_month={label: groups["month"].get(label, Scores()) for label, _ in months},
     )
 
 
@@ -322,37 +400,18 @@ class ReopenRates:
     by_category: dict[Key, Reopens]
 
 
-def _reopened_in_period(filters: ReportFilters) -> ColumnElement[bool]:
-    return exists().where(TicketEvent.ticket_id == Ticket.id, TicketEvent.to_status == Status.REOPENED,
-                          TicketEvent.created_at >= filters.period.start, TicketEvent.created_at < filters.period.end)
+def reopen_rates(user: User, filters: ReportFilters, grouping: Grouping = "auto") -> ReopenRates:
+    """Share of the period's resolutions that were followed by a reopen (a score of 1–2, or a reopen
+    by the resident or staff, at any time since), overall and by team, district and category.
 
-
-def reopen_rates(user: User, filters: ReportFilters) -> ReopenRates:
-    """Share of tickets resolved in the period that were reopened (by a low score or by staff),
-    overall and by team, district and category: one aggregate query over the events.
-
-    Resolved in the period: resolved_at in the period, or, for a ticket reopened since (a reopen
-    clears resolved_at) and still being worked, its reopen in the period. The two sets are
-    disjoint (resolved_at set or not) and read through different indexes, so they are unioned
-    rather than OR-ed: the second is a few open tickets, checked one by one against their events.
-
-    On PostgreSQL at a million tickets this wants a partial index on the reopen events,
-    ticket_events (ticket_id) WHERE to_status = 'reopened' (a few per cent of the events):
-    without it the reopen events are found by reading the whole events table."""
-    keys = (Ticket.id, Ticket.team_id, Ticket.district_id, Ticket.category_id)
-    resolved = select(*keys).where(*_filtered(user, filters), *_resolved(filters), Ticket.status != Status.CANCELLED)
-    reopened_since = select(*keys).where(*_filtered(user, filters), Ticket.resolved_at.is_(None),
-                                         Ticket.status.in_(OPEN_STATUSES), _reopened_in_period(filters))
-    population = union_all(resolved, reopened_since).subquery()
-    # IN rather than a correlated EXISTS: PostgreSQL reads the reopen events once into a hash
-    # instead of probing the events of every resolved ticket.
-    was_reopened = population.c.id.in_(select(TicketEvent.ticket_id).where(TicketEvent.to_status == Status.REOPENED))
-    groups = (population.c.team_id, population.c.district_id, population.c.category_id)
-    query = select(*groups, func.count(), _count_if(was_reopened)).group_by(*groups)
-    cube = [((team_id, district_id, category_id), Reopens(int(resolved), int(reopened or 0)))
-            for team_id, district_id, category_id, resolved, reopened in db.session.execute(query)]
-    return ReopenRates(total=_total(cube, Reopens), by_team=_rollup(cube, 0, Reopens),
-                       by_district=_rollup(cube, 1, Reopens), by_category=_rollup(cube, 2, Reopens))
+    Counted per resolution (`resolutions`, by resolved_at): a ticket reopened and resolved again
+    in the period counts two resolutions, the first of them reopened."""
+    keys = [Resolution.team_id.label("team"), Resolution.district_id.label("district"),
+            Resolution.category_id.label("category")]
+    finest = _finest(keys, [func.count(), func.count(Resolution.reopened_at)], _resolutions_in_period(user, filters))
+    total, groups = _grouped([finest], Reopens, grouping)
+    return ReopenRates(total=total, by_team=groups["team"], by_district=groups["district"],
+                       by_category=groups["category"])
 
 
 # --- 5. Complaints per 1,000 accounts per substation ------------------------------------------------
@@ -384,16 +443,12 @@ def complaints_per_thousand(user: User, filters: ReportFilters) -> list[Substati
         ticket_conditions.append(Ticket.category_id.in_(filters.heating_category_ids))
     tickets = (select(Ticket.substation_id.label("substation_id"), func.count().label("n"))
                .where(*ticket_conditions).group_by(Ticket.substation_id).subquery())
-    # Counted per building first (the building_id index, read in order), then summed per substation.
-    per_building = (select(CustomerAccount.building_id.label("building_id"), func.count().label("n"))
-                    .group_by(CustomerAccount.building_id).subquery())
-    accounts = (select(Building.substation_id.label("substation_id"), func.sum(per_building.c.n).label("n"))
-                .join(per_building, per_building.c.building_id == Building.id)
-                .group_by(Building.substation_id).subquery())
+    # The accounts are counted when they change (app.analytics.account_counts), not per request.
+    accounts = SubstationAccounts
     in_scope = _substation_scope(user, filters)
     query = (select(Substation.id, Substation.code, Substation.name, Substation.district_id,
-                    func.coalesce(accounts.c.n, 0), func.coalesce(tickets.c.n, 0))
-             .outerjoin(accounts, accounts.c.substation_id == Substation.id)
+                    func.coalesce(accounts.accounts, 0), func.coalesce(tickets.c.n, 0))
+             .outerjoin(accounts, accounts.substation_id == Substation.id)
              .outerjoin(tickets, tickets.c.substation_id == Substation.id)
              .where(or_(in_scope, tickets.c.n.is_not(None))))
     rows = [SubstationComplaints(sid, code, name, district_id, int(n_accounts), int(n_tickets))

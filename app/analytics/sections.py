@@ -168,7 +168,8 @@ def times_sections(user: User, filters: ReportFilters, names: Names) -> list[Sec
                        series_labels=[_l("%(step)s: median", step=label) for label in STEP_LABELS.values()])
     return [Section("by-category", _l("Median and 90th-percentile times by problem"), table, chart,
                     note=_l("Times run from the moment the ticket was received, waiting for the resident "
-                            "included. The chart shows the medians on a logarithmic scale."))]
+                            "included, to the first response, arrival and resolution (a reopened ticket keeps "
+                            "its first). The chart shows the medians on a logarithmic scale."))]
 
 
 # --- 3. Satisfaction ------------------------------------------------------------------------------
@@ -295,12 +296,14 @@ REPORTS: dict[str, Report] = {
                   sla_sections),
     "times": Report("times", _l("Response times"), _l("Tickets received in the period."), times_sections),
     "satisfaction": Report("satisfaction", _l("Satisfaction"),
-                           _l("Tickets resolved in the period (resolved, closed or reopened after a score): each was "
-                              "sent a survey. CSAT is the share of scores 4–5 among scored tickets."),
+                           _l("Resolutions in the period: each sent the resident a survey, so a ticket resolved twice "
+                              "counts twice, with each score it got (a low score that reopened it included). CSAT is "
+                              "the share of scores 4–5 among the answers."),
                            satisfaction_sections, satisfaction_summary),
     "reopens": Report("reopens", _l("Reopened tickets"),
-                      _l("Tickets resolved in the period, and tickets reopened in the period that are being worked "
-                         "again; reopened means reopened by a low score or by staff, at any time."),
+                      _l("Resolutions in the period, and how many of them were followed by a reopen (a low score, "
+                         "or a reopen by the resident or staff, at any time since). A ticket reopened and resolved "
+                         "again counts each resolution."),
                       reopen_sections, reopen_summary),
     "substations": Report("substations", _l("Complaints per substation"),
                           _l("Tickets received in the period with a known substation, per 1,000 customer accounts "

@@ -141,6 +141,13 @@ def end_clock(ticket: Ticket, clock: str, at: datetime) -> None:
     setattr(ticket, f"{clock}_met", at <= due)
 
 
+def record_step_time(ticket: Ticket, step: str, at: datetime) -> None:
+    """A step happened (respond, on_site, resolve): keep its time from intake in whole seconds, the
+    first time only, as the outcomes are kept. The time reports sort these integers."""
+    if getattr(ticket, f"{step}_seconds") is None:
+        setattr(ticket, f"{step}_seconds", max(0, (at - ticket.created_at) // timedelta(seconds=1)))
+
+
 def end_open_clocks(ticket: Ticket, at: datetime) -> None:
     """At resolution every clock still running ends: the resident's problem has been dealt with."""
     for clock in CLOCK_NAMES:

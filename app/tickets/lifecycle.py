@@ -13,12 +13,14 @@ from decimal import Decimal
 from typing import Any, Callable, TypeVar
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import insert as sa_insert
 
 from app.core.errors import IllegalTransition, ValidationFailed
 from app.core.text import clean_text
 from app.core.time import utcnow
 from app.extensions import db
 from app.messaging import notify
+from app.satisfaction import resolutions
 from app.sla import service as sla
 from app.tickets.models import ActorKind, Closure, Status, Ticket, TicketEvent
 
@@ -215,6 +217,7 @@ def acknowledge(ticket: Ticket, actor: Actor, now: datetime | None = None) -> Ti
     now = now or utcnow()
     if ticket.responded_at is None:
         ticket.responded_at = now
+    sla.record_step_time(ticket, "respond", now)
     sla.end_clock(ticket, "respond", now)
     return record(ticket, actor, "acknowledge", to=Status.ACKNOWLEDGED, public=True, now=now)
 
@@ -235,6 +238,7 @@ def arrive(ticket: Ticket, actor: Actor, now: datetime | None = None) -> TicketE
     now = now or utcnow()
     if ticket.on_site_at is None:
         ticket.on_site_at = now
+    sla.record_step_time(ticket, "on_site", now)
     sla.end_clock(ticket, "on_site", now)
     return record(ticket, actor, "arrive", to=Status.ON_SITE, public=True, now=now)
 
@@ -283,10 +287,12 @@ def resolve(ticket: Ticket, actor: Actor, resolution_code: str, note: str = "",
     ticket.measured_temp = measured_temp
     sla.end_open_clocks(ticket, now)
     ticket.resolved_at = now
+    sla.record_step_time(ticket, "resolve", now)  # the first resolution's: a reopen does not undo it
     event = record(ticket, actor, "resolve", to=Status.RESOLVED, public=True, now=now,
                    note=_reason(note, "note", required=False),
                    data={"resolution_code": resolution_code,
                          "measured_temp": str(measured_temp) if measured_temp is not None else None})
+    resolutions.record_resolution(ticket, now)  # the survey sent, as the reports count it
     notify.resolved_please_rate(ticket)
     return event
 
@@ -300,6 +306,7 @@ def rate(ticket: Ticket, score: int, comment: str = "", actor: Actor | None = No
         raise ValidationFailed({"score": _l("Choose a score from 1 to 5.")})
     now = now or utcnow()
     comment = _reason(comment, "comment", required=False)
+    resolutions.record_score(ticket, score, comment, now)  # first: a low score clears resolved_at below
     ticket.satisfaction_score = score
     ticket.satisfaction_comment = comment or None
     actor = actor or Actor.resident()
@@ -348,6 +355,7 @@ def reopen(ticket: Ticket, actor: Actor, reason: str, now: datetime | None = Non
     _check(ticket, "reopen")
     now = now or utcnow()
     note = _reason(reason)
+    resolutions.record_reopen(ticket, now)
     ticket.closure = None
     ticket.closed_at = None
     ticket.resolved_at = None

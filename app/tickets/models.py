@@ -126,6 +126,17 @@ class Ticket(Timestamped, db.Model):
         Index("ix_tickets_sla_warn", "sla_warn_at"),
         # Reports count resolved tickets by period.
         Index("ix_tickets_resolved_at", "resolved_at"),
+        # The SLA sweep finds the call-backs owed whose due time has passed (app.sla.escalation.callback_round).
+        # Partial: only the few reopened tickets are in it.
+        Index("ix_tickets_callback_due", "callback_due_at",
+              postgresql_where=text("status = 'reopened'"), sqlite_where=text("status = 'reopened'")),
+        # The SLA, times and substation reports read a season of received tickets from the index alone
+        # (index-only scan): it carries every column they filter, group or count by. INCLUDE is
+        # PostgreSQL's; on SQLite this is a plain created_at index.
+        Index("ix_tickets_reports_created", "created_at",
+              postgresql_include=["team_id", "district_id", "category_id", "substation_id",
+                                  "respond_met", "on_site_met", "resolve_met",
+                                  "respond_seconds", "on_site_seconds", "resolve_seconds"]),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -171,6 +182,12 @@ class Ticket(Timestamped, db.Model):
     respond_met: Mapped[bool | None] = mapped_column(Boolean)
     on_site_met: Mapped[bool | None] = mapped_column(Boolean)
     resolve_met: Mapped[bool | None] = mapped_column(Boolean)
+    # Each step's time from intake in whole seconds (rounded down), stored the first time the step
+    # happens, like the outcomes: the time reports sort these integers instead of subtracting
+    # timestamps row by row. The resolve time is that of the first resolution.
+    respond_seconds: Mapped[int | None] = mapped_column(Integer)
+    on_site_seconds: Mapped[int | None] = mapped_column(Integer)
+    resolve_seconds: Mapped[int | None] = mapped_column(Integer)
     # Where the ticket stands against its running clocks, kept by app.sla.service on every change so
     # that the board, the at-risk lists and the sweep find tickets by index instead of by arithmetic:
     sla_warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the next clock's warning point

@@ -8,19 +8,34 @@ from sqlalchemy import ColumnElement, false, or_, select, true
 from app.auth.models import Role, User
 from app.extensions import db
 from app.routing.models import team_districts
+from app.satisfaction.models import Resolution
 from app.tickets.models import Ticket
 
 
 def visible_to(user: User) -> ColumnElement[bool]:
     """A WHERE clause limiting tickets to those `user` may see."""
+    return visible_by_place(user, Ticket.team_id, Ticket.district_id)
+
+
+def resolutions_visible_to(user: User) -> ColumnElement[bool]:
+    """The same rule for the resolution rows the reports read (app.satisfaction.models.Resolution).
+
+    It is applied to the team and district the ticket had when it was resolved, which the row
+    keeps: a ticket transferred since counts where it was resolved."""
+    return visible_by_place(user, Resolution.team_id, Resolution.district_id)
+
+
+def visible_by_place(user: User, team_id: ColumnElement, district_id: ColumnElement) -> ColumnElement[bool]:
+    """The rule on any row with a team and a district: technicians see their team's, supervisors
+    also their team's districts', agents and administrators everything."""
     if user.role in (Role.AGENT, Role.ADMIN):
         return true()
     if user.team_id is None:
         return false()
     if user.role is Role.TECHNICIAN:
-        return Ticket.team_id == user.team_id
+        return team_id == user.team_id
     districts = select(team_districts.c.district_id).where(team_districts.c.team_id == user.team_id)
-    return or_(Ticket.team_id == user.team_id, Ticket.district_id.in_(districts))
+    return or_(team_id == user.team_id, district_id.in_(districts))
 
 
 def ticket_for(user: User, reference: str) -> Ticket:

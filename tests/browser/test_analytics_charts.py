@@ -43,26 +43,24 @@ def browse(browser, live_server):
 
 @pytest.fixture
 def recent_tickets(app, network, complaint):
-    """Over the last week: Kundulun tickets answered, resolved and scored, one answered late."""
+    """Over the last week: Kundulun tickets answered, resolved and scored through the lifecycle, one
+    answered late, one scored low (reopened), one not scored yet."""
     from app.core.time import utcnow
     from app.extensions import db
     from app.intake.service import submit_complaint
+    from app.tickets import lifecycle
     from app.tickets.lifecycle import Actor
-    from app.tickets.models import Closure, Status
 
     with app.test_request_context():
         now = utcnow()
         for day, minutes_taken, score in ((6, 20, 5), (5, 45, 4), (3, 10, 2), (2, 90, None)):
             start = now - timedelta(days=day)
             ticket = submit_complaint(complaint(), Actor.resident(), now=start)
-            ticket.responded_at = start + timedelta(minutes=minutes_taken)
-            ticket.respond_met = minutes_taken <= 30
-            ticket.resolved_at = start + timedelta(hours=5)
-            if score is None:
-                ticket.status = Status.RESOLVED
-            else:
-                ticket.status, ticket.closure = Status.CLOSED, Closure.RATED
-                ticket.closed_at, ticket.satisfaction_score = start + timedelta(hours=6), score
+            technician = Actor.staff(ticket.assignee)
+            lifecycle.acknowledge(ticket, technician, now=start + timedelta(minutes=minutes_taken))
+            lifecycle.resolve(ticket, technician, "air_bled", now=start + timedelta(hours=5))
+            if score is not None:
+                lifecycle.rate(ticket, score, now=start + timedelta(hours=6))
         db.session.commit()
 
 
