@@ -31,11 +31,11 @@ def pretend_now(now_text: str | None):
 @click.option("--now", "now_text", default=None,
               help="Pretend it is this moment (ISO 8601, e.g. 2026-11-22T10:00+08:00): try the demo's escalations.")
 def sla_sweep_command(now_text: str | None) -> None:
-    """Send every SLA warning and escalation now due, once each (the worker also runs this every minute)."""
-    from app.sla.escalation import sweep
+    """Send every SLA warning and escalation now due, and tell of overdue call-backs, once each (the worker
+    also runs this every minute); committed round by round, as the worker does."""
+    from app.sla.escalation import catch_up
 
-    sent = sweep(pretend_now(now_text))
-    db.session.commit()
+    sent = catch_up(pretend_now(now_text))
     click.echo(f"{sent} escalation(s) sent.")
 
 

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/page_timings.py --database-url postgresql://postgres@127.0.0.1:5432/heatdesk_bench \\
         [--runs 30] [--warmup 3] [--budget-ms 200] [--only board,queue] [--no-sweep] [--json FILE]
+        [--no-pages] [--sweep-now 2026-11-22T02:00+00:00] [--sweep-stamp REVISION]
 
 The app runs in this process with a production configuration (HEATDESK_ENV=production, a random
 SECRET_KEY, no Redis, rate limits off, cookies allowed over plain HTTP). A supervisor, an
@@ -13,11 +14,13 @@ For each page: median and p95 ms, SQL statements per request and the time spent 
 over the budget, the slowest statements of one more request are run again under
 EXPLAIN (ANALYZE, BUFFERS) and the plans printed.
 
-The SLA sweep (app.sla.escalation.sweep) is timed on a scratch copy of the database (CREATE DATABASE
-… TEMPLATE, dropped at the end), each run committed like the worker's job, so the benchmark database
-stays as generated: a catch-up at the current time (what became due since the data was generated),
-five steady one-minute ticks, a burst of 1,000 tickets whose sla_next_check_at is set to the past,
-and a burst of ~1,000 real escalations (the sweep run at the moment the next 1,000 fall due).
+The SLA sweep (the worker's periodic SLA entry, app.jobs.periodic.PERIODIC) is timed on a scratch copy
+of the database (CREATE DATABASE … TEMPLATE, migrated to head, dropped at the end), each run committed
+like the worker's job, so the benchmark database stays as generated: a catch-up at the current time or
+at --sweep-now (what became due since the data was generated), five steady one-minute ticks, a burst of
+1,000 tickets whose sla_next_check_at is set to the past, and a burst of ~1,000 real escalations (the
+sweep run at the moment the next 1,000 fall due). Per run: wall ms, the app process's CPU ms, the SQL
+statements and the time spent in them, and the after-commit jobs (dropped, not run).
 The copy needs the benchmark database free of other connections for a moment.
 """
 from __future__ import annotations
@@ -52,6 +55,7 @@ SEASON = "start=2025-10-15&end=2026-04-15"
 PAGES: list[tuple[str, str, str]] = [
     ("board: team board (supervisor)", "supervisor", "/desk/board/"),
     ("board: smallest team (admin)", "admin", "/desk/board/?team={small_team}"),
+    ("board: the not-dispatched group opened (supervisor)", "supervisor", "/desk/board/?open=unassigned"),
     ("queue: open, newest first", "agent", "/desk/console/queue"),
     ("queue: page 5 (keyset cursor)", "agent", "/desk/console/queue?after={cursor}"),
     ("queue: search name + district", "agent", "/desk/console/queue?q={name}&district={district}"),
@@ -276,17 +280,21 @@ def explain_slowest(client, recorder: Recorder, url: str, engine, top: int = 3) 
 
 # --- the SLA sweep ---------------------------------------------------------------------------------
 
-def time_sweep(url, secret: str, instance: str) -> list[tuple[str, int, int, float]]:
-    """(what, tickets due, escalations sent, ms) for the sweep scenarios, on a scratch copy of the
-    database (CREATE DATABASE … TEMPLATE), each committed like the worker's sweep job, then dropped:
-    the benchmark database itself is left as generated."""
+def time_sweep(url, secret: str, instance: str, at: datetime | None = None,
+               stamp: str | None = None) -> list[tuple[str, int, int, float, int]]:
+    """(what, tickets due, escalations sent, ms, SQL statements) for the sweep scenarios, on a scratch
+    copy of the database (CREATE DATABASE … TEMPLATE), then dropped: the benchmark database itself is
+    left as generated. Each run is the worker's periodic SLA entry (app.jobs.periodic.PERIODIC), committed
+    as the worker commits it. The copy is migrated to head first (`stamp`: a revision to record as applied
+    before, so that migrations not ready yet are skipped). `at`: the catch-up moment (default: now)."""
+    from flask_migrate import stamp as stamp_revision, upgrade
     from sqlalchemy import create_engine, func, select, update
 
     from app import create_app
     from app.core.time import utcnow
     from app.extensions import db
     from app.jobs import queue as jobs
-    from app.sla.escalation import sweep
+    from app.jobs.periodic import PERIODIC
     from app.tickets.models import OPEN_STATUSES, Ticket
 
     scratch = f"{url.database}_sweep"
@@ -296,51 +304,88 @@ def time_sweep(url, secret: str, instance: str) -> list[tuple[str, int, int, flo
         started = time.perf_counter()
         conn.execute(text(f'CREATE DATABASE "{scratch}" TEMPLATE "{url.database}" STRATEGY FILE_COPY'))
         print(f"  (scratch copy {scratch} made in {time.perf_counter() - started:.0f} s)")
-    rows: list[tuple[str, int, int, float]] = []
+    rows: list[tuple[str, int, int, float, int]] = []
     open_states = [s.value for s in OPEN_STATUSES]
-    pending_key = getattr(jobs, "_PENDING", "heatdesk.jobs.pending")
+    path = next(p for p in PERIODIC if p.startswith("app.sla."))
+    module_name, _, name = path.rpartition(".")
+    sla_module = __import__(module_name, fromlist=[name])
+    periodic_sla = getattr(sla_module, name)
+    callbacks = [0, 0.0]  # overdue call-backs told and the time it took, when the code has them
+
+    if hasattr(sla_module, "callback_round"):
+        callback_round = sla_module.callback_round
+
+        def timed_callback_round(*args, **kwargs):
+            started = time.perf_counter()
+            sent, more = callback_round(*args, **kwargs)
+            callbacks[0] += sent
+            callbacks[1] += time.perf_counter() - started
+            return sent, more
+
+        sla_module.callback_round = timed_callback_round
+    # What the worker's job does, minus handing the jobs to Redis: without Redis they would run inline at
+    # each commit (SMS delivery through the gateway), which is the workers' time, not the sweep's. They are
+    # counted and dropped here; the commits themselves are timed.
+    dispatched: list[str] = []
+    dispatch_job = jobs.dispatch
+    jobs.dispatch = lambda app, job: dispatched.append(job.job_id)
     try:
         app = create_app(env={"HEATDESK_ENV": "production", "SECRET_KEY": secret, "RATELIMIT_ENABLED": "false",
                               "DATABASE_URL": url.set(database=scratch).render_as_string(hide_password=False),
                               "HEATDESK_INSTANCE_PATH": instance})
 
-        def due_count(at: datetime) -> int:
+        def due_count(moment: datetime) -> int:
             return db.session.scalar(select(func.count()).select_from(Ticket).where(
-                Ticket.sla_next_check_at <= at, Ticket.status.in_(open_states), Ticket.sla_paused_at.is_(None)))
+                Ticket.sla_next_check_at <= moment, Ticket.status.in_(open_states), Ticket.sla_paused_at.is_(None)))
 
-        def run(label: str, at: datetime) -> None:
-            examined = due_count(at)
+        def run(label: str, moment: datetime) -> None:
+            examined = due_count(moment)
             db.session.commit()
-            started = time.perf_counter()
-            sent = sweep(at)
-            # What the worker's job does, minus handing the jobs to Redis: without Redis they would run
-            # inline at the commit (SMS delivery through the gateway), which is the workers' time, not
-            # the sweep's. They are dropped here; the commit itself is timed.
-            db.session.info.pop(pending_key, None)
+            dispatched.clear()
+            callbacks[:] = [0, 0.0]
+            recorder.reset()
+            recorder.on = True
+            started, cpu_started = time.perf_counter(), time.process_time()
+            sent = periodic_sla(moment)
+            db.session.info.pop(getattr(jobs, "_PENDING", "heatdesk.jobs.pending"), None)
+            db.session.info.pop(getattr(jobs, "_PENDING_IDS", "heatdesk.jobs.pending_ids"), None)
             db.session.commit()
-            rows.append((label, examined, sent, (time.perf_counter() - started) * 1000))
-            print(f"  {label:58} {examined:>7,} {sent:>7,} {rows[-1][3]:>10.1f}", flush=True)
+            recorder.on = False
+            rows.append((label, examined, sent, (time.perf_counter() - started) * 1000, recorder.count))
+            cpu_ms = (time.process_time() - cpu_started) * 1000
+            print(f"  {label:58} {examined:>7,} {sent:>7,} {rows[-1][3]:>10.1f} {cpu_ms:>10.1f} {recorder.count:>7,}"
+                  f" {recorder.seconds * 1000:>8.0f} {len(dispatched):>7,}"
+                  + (f"   (of which {callbacks[0]:,} overdue call-backs in {callbacks[1] * 1000:.0f} ms)"
+                     if callbacks[0] else ""),
+                  flush=True)
             db.session.remove()
 
         with app.app_context():
-            now = utcnow()
-            print(f"  {'sweep: one committed transaction each':58} {'due':>7} {'sent':>7} {'ms':>10}")
+            if stamp:
+                stamp_revision(revision=stamp)
+            upgrade()
+            db.session.remove()
+            recorder = install_recorder(db.engine)
+            now = at or utcnow()
+            print(f"  catch-up moment {now.isoformat(timespec='seconds')}; SLA entry {path}")
+            print(f"  {'sweep: as the worker runs and commits it':58} {'due':>7} {'sent':>7} {'ms':>10} "
+                  f"{'app CPU ms':>10} {'SQL':>7} {'SQL ms':>8} {'jobs':>7}")
             run("catch-up at the current time", now)
             run("nothing due (same moment again)", now)
             for minute in range(1, 6):
                 run(f"steady tick: now + {minute} min", now + timedelta(minutes=minute))
-            at = now + timedelta(minutes=5)
+            moment = now + timedelta(minutes=5)
             soonest = db.session.scalars(
-                select(Ticket.id).where(Ticket.sla_next_check_at > at, Ticket.status.in_(open_states),
+                select(Ticket.id).where(Ticket.sla_next_check_at > moment, Ticket.status.in_(open_states),
                                         Ticket.sla_paused_at.is_(None))
                 .order_by(Ticket.sla_next_check_at).limit(1000)).all()
             db.session.execute(update(Ticket).where(Ticket.id.in_(soonest))
-                               .values(sla_next_check_at=at - timedelta(minutes=1), version=Ticket.version + 1)
+                               .values(sla_next_check_at=moment - timedelta(minutes=1), version=Ticket.version + 1)
                                .execution_options(synchronize_session=False))
             db.session.commit()
-            run("burst: 1,000 sla_next_check_at set to the past", at)
+            run("burst: 1,000 sla_next_check_at set to the past", moment)
             thousandth = db.session.scalar(
-                select(Ticket.sla_next_check_at).where(Ticket.sla_next_check_at > at,
+                select(Ticket.sla_next_check_at).where(Ticket.sla_next_check_at > moment,
                                                        Ticket.status.in_(open_states), Ticket.sla_paused_at.is_(None))
                 .order_by(Ticket.sla_next_check_at).offset(999).limit(1))
             if thousandth is not None:
@@ -349,6 +394,7 @@ def time_sweep(url, secret: str, instance: str) -> list[tuple[str, int, int, flo
             db.session.remove()
             db.engine.dispose()
     finally:
+        jobs.dispatch = dispatch_job
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
         admin.dispose()
@@ -375,7 +421,11 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=90.0, help="time spent on one page at most")
     parser.add_argument("--only", default="", help="comma-separated words: pages whose name contains one")
     parser.add_argument("--no-sweep", action="store_true")
-    parser.add_argument("--no-pages", action="store_true")
+    parser.add_argument("--no-pages", action="store_true", help="time the sweep only")
+    parser.add_argument("--sweep-now", default="", help="the sweep's catch-up moment, ISO 8601 with zone "
+                        "(default: now); the same moment makes runs of different code comparable")
+    parser.add_argument("--sweep-stamp", default="", help="mark the scratch copy as migrated to this revision "
+                        "before upgrading it to head (skips migrations that are not ready)")
     parser.add_argument("--json", default="", help="write the figures and plans to this file")
     args = parser.parse_args()
 
@@ -444,7 +494,8 @@ def main() -> None:
         with app.app_context():
             db.session.remove()
             db.engine.dispose()  # the copy needs the benchmark database free of connections
-        sweep_rows = time_sweep(url, secret, instance)
+        sweep_rows = time_sweep(url, secret, instance, datetime.fromisoformat(args.sweep_now) if args.sweep_now
+                                else None, args.sweep_stamp or None)
     print(f"\nload average {os.getloadavg()[0]:.2f} at the end")
     shutil.rmtree(instance, ignore_errors=True)
     if args.json:
@@ -453,7 +504,8 @@ def main() -> None:
             "pages": [{"name": r.name, "role": r.role, "url": r.url, "status": r.status, "note": r.note,
                        "median_ms": r.median, "p95_ms": r.p95, "times_ms": r.times_ms, "statements": r.statements,
                        "db_ms": r.db_ms, "kbytes": r.kbytes, "plans": r.plans} for r in results],
-            "sweep": [{"what": w, "tickets": n, "sent": s, "ms": ms} for w, n, s, ms in sweep_rows],
+            "sweep": [{"what": w, "tickets": n, "sent": s, "ms": ms, "statements": q}
+                      for w, n, s, ms, q in sweep_rows],
         }, ensure_ascii=False, indent=1, default=str))
 
 

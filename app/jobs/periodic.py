@@ -1,7 +1,8 @@
 """The worker's periodic work, declared in one list. The outbox relay's minute tick runs it.
 
 Each entry is a service function taking `now`; the runner commits after each one and a failure in
-one never stops the others (the next tick tries again).
+one never stops the others (the next tick tries again). An entry may commit as it goes (the SLA
+catch-up commits after each round of tickets): a failure then rolls back only the round it was in.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from app.extensions import db
 log = logging.getLogger(__name__)
 
 PERIODIC = (
-    "app.sla.escalation.sweep",  # warnings and escalations as SLA clocks run out, each once
+    "app.sla.escalation.catch_up",  # SLA warnings and escalations, overdue call-backs: each once, committed per round
     "app.webhooks.sms.expire_conversations",  # unanswered SMS conversations become triage tickets
     "app.satisfaction.survey.close_unanswered",  # surveys nobody answered in SURVEY_DAYS close as "no response"
 )

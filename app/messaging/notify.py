@@ -135,3 +135,21 @@ def callback_for_supervisors(ticket) -> None:
             when=format_when(ticket.callback_due_at))
     for number in numbers:
         queue_sms(to=number, body=body, language=language, kind="callback", ticket_id=ticket.id)
+
+
+def callback_overdue(ticket, numbers: list[str], queue=queue_sms) -> None:
+    """Nobody has called the unsatisfied resident back by the due time: the SLA sweep tells the team's
+    supervisors and the duty manager (`numbers`, already checked by the sweep), once per call-back.
+    `queue` takes queue_sms's arguments: the sweep collects a round's texts to write them at once."""
+    if not numbers:
+        return
+    from app.messaging.numbers import display_phone
+
+    language = current_app.config["BABEL_DEFAULT_LOCALE"]
+    with force_locale(language):
+        body = signature(language) + _(
+            "Call-back %(ref)s is overdue (due %(when)s). Please call %(phone)s now.",
+            ref=format_reference(ticket.reference), phone=display_phone(ticket.phone),
+            when=format_when(ticket.callback_due_at))
+    for number in numbers:
+        queue(to=number, body=body, language=language, kind="callback_overdue", ticket_id=ticket.id)

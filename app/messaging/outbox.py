@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, insert, select
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import Role, User
@@ -38,6 +38,34 @@ def queue_sms(*, to: str, body: str, language: str, kind: str, ticket_id: int | 
     db.session.flush()  # the job needs the row's id
     enqueue_after_commit(db.session, deliver_message, message.id, job_id=delivery_job_id(message.id))
     return message
+
+
+@dataclass(frozen=True)
+class Sms:
+    """One SMS as queue_sms takes it, for queueing many at once."""
+
+    to: str
+    body: str
+    language: str
+    kind: str
+    ticket_id: int | None = None
+
+
+def queue_many_sms(texts: list[Sms]) -> None:
+    """queue_sms for a batch (the SLA sweep's round): the outbox rows in one INSERT … RETURNING id, and
+    each row's delivery job, under the same job id, enqueued once the caller commits."""
+    if not texts:
+        return
+    from app.messaging.delivery import deliver_message
+
+    table = OutboxMessage.__table__
+    ids = db.session.scalars(
+        insert(table).returning(table.c.id),
+        [{"ticket_id": t.ticket_id, "kind": t.kind, "to_number": t.to, "body": t.body, "language": t.language,
+          "segments": segment_count(t.body), "status": MessageStatus.PENDING, "attempts": 0} for t in texts],
+    ).all()
+    for message_id in ids:
+        enqueue_after_commit(db.session, deliver_message, message_id, job_id=delivery_job_id(message_id))
 
 
 def stale_pending(older_than: timedelta = timedelta(minutes=2), now: datetime | None = None,

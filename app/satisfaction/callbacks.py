@@ -2,7 +2,9 @@
 
 Its due time is CALLBACK_HOURS after the resident's answer, round the clock (a cold flat at night
 cannot wait for office hours). The lifecycle starts it when a resident reopens a ticket (a score of
-1–2, or "not fixed") and clears it when the ticket closes; the board shows it.
+1–2, or "not fixed") and clears it when the ticket closes; the board shows it. Once the due time has
+passed with the call-back still owed, the SLA sweep tells the supervisors and the duty manager, once
+per call-back (app.sla.escalation.callback_round).
 """
 from __future__ import annotations
 

@@ -41,6 +41,9 @@ class SlaPolicy(db.Model):
     category: Mapped[Category] = relationship()
 
 
+CALLBACK = "callback"  # the "clock" of a supervisor's overdue call-back; its level is the call-back's due time
+
+
 class SlaEscalation(db.Model):
     """One escalation sent: a level reached on one clock of one ticket. Unique, so it never fires twice."""
 
@@ -49,8 +52,8 @@ class SlaEscalation(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
-    clock: Mapped[str] = mapped_column(String(12))  # respond, on_site, resolve
-    level: Mapped[str] = mapped_column(String(20))  # warning, breach, duty_manager
+    clock: Mapped[str] = mapped_column(String(12))  # respond, on_site, resolve; callback
+    level: Mapped[str] = mapped_column(String(20))  # warning, breach, duty_manager; a call-back: 20261120T060000Z
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
