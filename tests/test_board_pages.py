@@ -352,9 +352,9 @@ def test_a_long_group_lists_its_most_urgent_tickets_and_counts_them_all(staff_cl
     assert f'data-group="tech-{network["wang"]}" data-load="3"' in html and 'data-not-shown="1"' in html
 
 
-def test_the_call_backs_due_first_are_listed_and_the_rest_counted(staff_client, ticket_of, data, network,
-                                                                  monkeypatch):
-    monkeypatch.setattr(service, "CALLBACKS_SHOWN", 1)
+@pytest.fixture
+def two_call_backs(ticket_of, data, network) -> tuple[Seen, Seen]:
+    """Two of wang's tickets scored 1 by the resident: (the later call-back, the one due first)."""
     wang = lambda: db.session.get(User, network["wang"])  # noqa: E731
 
     def low_score(at):
@@ -365,6 +365,12 @@ def test_the_call_backs_due_first_are_listed_and_the_rest_counted(staff_client, 
 
     later = change(data, ticket_of("wang", timedelta(hours=3)), low_score(utcnow() - timedelta(minutes=10)))
     first = change(data, ticket_of("wang", timedelta(hours=3)), low_score(utcnow() - timedelta(hours=2)))
+    return later, first
+
+
+def test_the_call_backs_due_first_are_listed_and_the_rest_counted(staff_client, two_call_backs, monkeypatch):
+    monkeypatch.setattr(service, "CALLBACKS_SHOWN", 1)
+    later, first = two_call_backs
     html = board(staff_client("zhao"))
     assert f'data-reference="{first.reference}"' in html and f'data-reference="{later.reference}"' not in html
     assert 'data-not-shown="1"' in html
@@ -390,19 +396,9 @@ def test_an_unknown_group_in_the_url_shows_the_usual_board(staff_client, ticket_
     assert response.status_code == 200 and "data-close-group" not in response.get_data(as_text=True)
 
 
-def test_a_refused_call_back_beyond_the_first_ones_keeps_its_form(staff_client, ticket_of, data, network, current,
-                                                                 monkeypatch):
+def test_a_refused_call_back_beyond_the_first_ones_keeps_its_form(staff_client, two_call_backs, current, monkeypatch):
     monkeypatch.setattr(service, "CALLBACKS_SHOWN", 1)
-    wang = lambda: db.session.get(User, network["wang"])  # noqa: E731
-
-    def low_score(at):
-        def resolve_and_rate(t):
-            lifecycle.resolve(t, Actor.staff(wang()), "air_bled", now=at)
-            lifecycle.rate(t, 1, "还是不热", now=at)
-        return resolve_and_rate
-
-    later = change(data, ticket_of("wang", timedelta(hours=3)), low_score(utcnow() - timedelta(minutes=10)))
-    first = change(data, ticket_of("wang", timedelta(hours=3)), low_score(utcnow() - timedelta(hours=2)))
+    later, first = two_call_backs
     zhao = staff_client("zhao")
     fields = form_fields(board(zhao), first.reference, "close-after-callback")
     response = zhao.post(f"/desk/board/tickets/{later.reference}/close-after-callback",

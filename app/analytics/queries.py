@@ -81,14 +81,13 @@ def _total(cube: Iterable[tuple[tuple, C]], zero: Callable[[], C]) -> C:
 
 def _filtered(user: User, filters: ReportFilters) -> list[ColumnElement[bool]]:
     """What every report keeps: the tickets this user may see, narrowed by team, district, category."""
-    conditions: list[ColumnElement[bool]] = [visible_to(user)]
-    if filters.team_id is not None:
-        conditions.append(Ticket.team_id == filters.team_id)
-    if filters.district_id is not None:
-        conditions.append(Ticket.district_id == filters.district_id)
-    if filters.category_id is not None:
-        conditions.append(Ticket.category_id == filters.category_id)
-    return conditions
+    return [visible_to(user), *_narrowed(filters, Ticket.team_id, Ticket.district_id, Ticket.category_id)]
+
+
+def _narrowed(filters: ReportFilters, team_id, district_id, category_id) -> list[ColumnElement[bool]]:
+    """The filters' team, district and category, as conditions on these columns (of tickets or resolutions)."""
+    chosen = ((team_id, filters.team_id), (district_id, filters.district_id), (category_id, filters.category_id))
+    return [column == value for column, value in chosen if value is not None]
 
 
 def _received(filters: ReportFilters) -> list[ColumnElement[bool]]:
@@ -293,16 +292,9 @@ Grouping = Literal["auto", "sets", "python"]
 
 def _resolutions_in_period(user: User, filters: ReportFilters) -> list[ColumnElement[bool]]:
     """The resolutions of the period the user may see, narrowed by the filters; all as at resolution."""
-    conditions: list[ColumnElement[bool]] = [
-        resolutions_visible_to(user),
-        Resolution.resolved_at >= filters.period.start, Resolution.resolved_at < filters.period.end]
-    if filters.team_id is not None:
-        conditions.append(Resolution.team_id == filters.team_id)
-    if filters.district_id is not None:
-        conditions.append(Resolution.district_id == filters.district_id)
-    if filters.category_id is not None:
-        conditions.append(Resolution.category_id == filters.category_id)
-    return conditions
+    return [resolutions_visible_to(user),
+            Resolution.resolved_at >= filters.period.start, Resolution.resolved_at < filters.period.end,
+            *_narrowed(filters, Resolution.team_id, Resolution.district_id, Resolution.category_id)]
 
 
 def _finest(keys: Sequence[ColumnElement], counts: Sequence[ColumnElement],
