@@ -5,6 +5,6 @@ from app.customers.models import Building, CustomerAccount, CustomerPhone, Distr
 from app.field.models import TicketPhoto  # noqa: F401
 from app.messaging.models import InboundMessage, OutboxMessage, PhoneOptOut, SmsConversation  # noqa: F401
 from app.routing.models import Team  # noqa: F401
-from app.satisfaction.models import Resolution  # noqa: F401
+from app.satisfaction.models import Resolution, ResolutionDay  # noqa: F401
 from app.sla.models import SlaEscalation, SlaPolicy  # noqa: F401
 from app.tickets.models import Category, Ticket, TicketEvent  # noqa: F401

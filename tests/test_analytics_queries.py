@@ -17,6 +17,7 @@ from app.auth.models import User
 from app.customers.models import Building, CustomerAccount, Substation
 from app.extensions import db
 from app.satisfaction.models import Resolution
+from app.satisfaction import resolutions
 from app.tickets.models import Category, Ticket
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -197,12 +198,13 @@ def test_the_sql_and_python_percentiles_agree(timed_tickets, user):
 
 def resolution(ticket: Ticket, at: datetime, technician: User | None = None, score: int | None = None,
                reopened: datetime | None = None) -> Resolution:
-    """A resolution row as the lifecycle writes it (the ticket's team, district and category), answered
-    `score` an hour later, and reopened at `reopened`."""
+    """A resolution row as the lifecycle writes it (the ticket's team, district and category) and its
+    day's counts, answered `score` an hour later, and reopened at `reopened`."""
     row = Resolution(ticket_id=ticket.id, resolved_at=at, technician_id=technician.id if technician else None,
                      team_id=ticket.team_id, district_id=ticket.district_id, category_id=ticket.category_id,
                      score=score, rated_at=at + timedelta(hours=1) if score else None, reopened_at=reopened)
     db.session.add(row)
+    resolutions.count_in_day(row)
     db.session.commit()
     return row
 
@@ -314,7 +316,7 @@ def test_a_supervisor_sees_the_reopens_of_their_team_and_districts_only(reopen_t
 
 
 @pytest.mark.parametrize("report", [queries.satisfaction, queries.reopen_rates])
-def test_each_report_is_one_query_over_the_resolutions(reopen_tickets, user, report):
+def test_each_report_is_one_query_over_the_days_of_the_resolutions(reopen_tickets, user, report):
     from sqlalchemy import event
 
     statements = []
@@ -326,7 +328,7 @@ def test_each_report_is_one_query_over_the_resolutions(reopen_tickets, user, rep
     finally:
         event.remove(db.engine, "before_cursor_execute", listener)
     assert len(statements) == 1
-    assert "resolutions" in statements[0] and "tickets" not in statements[0]
+    assert "resolution_days" in statements[0] and "tickets" not in statements[0]
 
 
 def test_grouping_sets_and_the_sums_in_python_agree(scored_tickets, reopen_tickets, user):

@@ -13,7 +13,9 @@ from app.analytics import queries
 from app.auth.models import User
 from app.extensions import db
 from app.routing.models import Team
-from app.satisfaction.models import Resolution
+from app.core.time import company_zone
+from app.satisfaction.models import DAY_COUNTS, DAY_KEYS, Resolution, ResolutionDay
+from app.satisfaction.resolutions import day_counts, day_key
 from app.tickets import lifecycle
 from app.tickets.lifecycle import Actor
 from app.tickets.models import Category, Status
@@ -188,3 +190,65 @@ def test_a_reclassified_ticket_counts_each_resolution_under_its_category_then(ti
     db.session.commit()
 
     assert [r.category_id for r in rows(ticket)] == [network["category_no_heat"], low.id]
+
+
+# --- the day rows the reports add up ------------------------------------------------------------------
+
+def day_rows() -> dict[tuple, dict[str, int]]:
+    return {tuple(getattr(r, k) for k in DAY_KEYS): {c: getattr(r, c) for c in DAY_COUNTS}
+            for r in db.session.scalars(select(ResolutionDay))}
+
+
+def counted_by_hand() -> dict[tuple, dict[str, int]]:
+    """The day rows as they should be: every resolution's counts added under its day and people."""
+    expected: dict[tuple, dict[str, int]] = {}
+    for row in db.session.scalars(select(Resolution)):
+        key = tuple(day_key(row)[k] for k in DAY_KEYS)
+        sums = expected.setdefault(key, dict.fromkeys(DAY_COUNTS, 0))
+        for name, value in day_counts(row).items():
+            sums[name] += value
+    return expected
+
+
+def test_the_day_rows_always_add_up_to_the_resolutions(ticket, make_ticket, person):
+    fix(ticket, person("wang"), local(11, 3, 12))
+    lifecycle.rate(ticket, 1, "还是不热", now=local(11, 3, 18))  # reopens
+    fix(ticket, person("li"), local(11, 4, 12))
+    lifecycle.rate(ticket, 5, now=local(11, 4, 15))
+    lifecycle.reopen(ticket, Actor.resident(), "又不热了", now=local(11, 5, 8))
+    other = make_ticket(at=local(11, 3, 10))
+    fix(other, other.assignee, local(11, 3, 23, 30))  # late evening, Baotou: still 3 November
+    db.session.commit()
+
+    assert day_rows() == counted_by_hand()
+    assert sum(counts["resolved"] for counts in day_rows().values()) == 3
+
+
+def test_a_resolution_counts_on_its_company_day(make_ticket, person):
+    late, early = make_ticket(at=local(11, 3, 10)), make_ticket(at=local(11, 3, 10))
+    fix(late, late.assignee, local(11, 3, 23, 59))
+    fix(early, early.assignee, local(11, 4, 0, 1))
+    db.session.commit()
+
+    assert sorted(key[0] for key in day_rows()) == [date(2026, 11, 3), date(2026, 11, 4)]
+
+
+def test_the_migration_backfill_gives_the_day_rows_the_lifecycle_keeps(ticket, make_ticket, person, app):
+    import importlib.util
+    from pathlib import Path
+
+    fix(ticket, person("wang"), local(11, 3, 12))
+    lifecycle.rate(ticket, 2, now=local(11, 3, 18))
+    other = make_ticket(at=local(11, 3, 10))
+    fix(other, other.assignee, local(11, 4, 12))
+    lifecycle.rate(other, 4, now=local(11, 4, 13))
+    db.session.commit()
+    kept = day_rows()
+    path = next((Path(__file__).parent.parent / "migrations" / "versions").glob("8e4f1a2b3c54_*.py"))
+    spec = importlib.util.spec_from_file_location("resolution_days_migration", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    db.session.execute(ResolutionDay.__table__.delete())
+    migration.backfill(db.session.connection(), ResolutionDay.__table__, company_zone())
+    assert day_rows() == kept
+    db.session.rollback()

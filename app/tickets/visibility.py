@@ -8,7 +8,6 @@ from sqlalchemy import ColumnElement, false, or_, select, true
 from app.auth.models import Role, User
 from app.extensions import db
 from app.routing.models import team_districts
-from app.satisfaction.models import Resolution
 from app.tickets.models import Ticket
 
 
@@ -17,17 +16,10 @@ def visible_to(user: User) -> ColumnElement[bool]:
     return visible_by_place(user, Ticket.team_id, Ticket.district_id)
 
 
-def resolutions_visible_to(user: User) -> ColumnElement[bool]:
-    """The same rule for the resolution rows the reports read (app.satisfaction.models.Resolution).
-
-    It is applied to the team and district the ticket had when it was resolved, which the row
-    keeps: a ticket transferred since counts where it was resolved."""
-    return visible_by_place(user, Resolution.team_id, Resolution.district_id)
-
-
 def visible_by_place(user: User, team_id: ColumnElement, district_id: ColumnElement) -> ColumnElement[bool]:
     """The rule on any row with a team and a district: technicians see their team's, supervisors
-    also their team's districts', agents and administrators everything."""
+    also their team's districts', agents and administrators everything. Tickets use it, and so do the
+    reports' resolution days, with the team and district a ticket had when it was resolved."""
     if user.role in (Role.AGENT, Role.ADMIN):
         return true()
     if user.team_id is None:
