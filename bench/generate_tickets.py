@@ -988,13 +988,19 @@ def drop_load_slowers(cur: psycopg.Cursor) -> tuple[list[str], list[str]]:
     return [d for _, d in indexes], [f'ALTER TABLE {t} ADD CONSTRAINT "{n}" {d}' for t, n, d in fks]
 
 
+def migration_module(revision: str):
+    """The migration file of `revision`, loaded as a module: the generator runs its backfill SQL."""
+    path = next((ROOT / "migrations" / "versions").glob(f"{revision}_*.py"))
+    spec = importlib.util.spec_from_file_location(f"migration_{revision}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def backfill_resolutions(cur: psycopg.Cursor, first_ticket_id: int) -> int:
     """One row per resolution of the generated tickets, made from their events by the migration's own
     SQL (5a7e1c0d9b21), as `flask db upgrade` did for the tickets already there."""
-    path = next((ROOT / "migrations" / "versions").glob("5a7e1c0d9b21_*.py"))
-    spec = importlib.util.spec_from_file_location("resolutions_migration", path)
-    migration = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(migration)
+    migration = migration_module("5a7e1c0d9b21")
     cur.execute("SET LOCAL work_mem = '256MB'")
     cur.execute(migration.backfill_sql("postgresql", where=f"AND ticket_id >= {int(first_ticket_id)}"))
     return cur.rowcount
@@ -1003,10 +1009,7 @@ def backfill_resolutions(cur: psycopg.Cursor, first_ticket_id: int) -> int:
 def backfill_resolution_days(cur: psycopg.Cursor, zone: ZoneInfo) -> int:
     """The day rows the reports add up, counted again from every resolution by the migration's own SQL
     (8e4f1a2b3c54): the demo's were counted by the lifecycle, the generated ones were COPYed."""
-    path = next((ROOT / "migrations" / "versions").glob("8e4f1a2b3c54_*.py"))
-    spec = importlib.util.spec_from_file_location("resolution_days_migration", path)
-    migration = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(migration)
+    migration = migration_module("8e4f1a2b3c54")
     cur.execute("DELETE FROM resolution_days")
     cur.execute(migration.backfill_sql("%(zone)s"), {"zone": zone.key})
     return cur.rowcount

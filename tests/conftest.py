@@ -295,6 +295,18 @@ def make_ticket(ctx, complaint, now):
 
 # --- staff ------------------------------------------------------------------------------------
 
+def migration_module(revision: str):
+    """The migration file of `revision`, loaded as a module (its own backfill and revision ids)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = next((Path(__file__).parent.parent / "migrations" / "versions").glob(f"{revision}_*.py"))
+    spec = importlib.util.spec_from_file_location(f"migration_{revision}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def csrf_token_of(html: str) -> str:
     """The CSRF token of the first form on a page."""
     import re

@@ -8,6 +8,7 @@ from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 
 from app.extensions import db
+from tests.conftest import migration_module
 
 
 def test_there_is_one_head(app):
@@ -54,17 +55,6 @@ def _resolution_rows() -> list[tuple]:
     return [tuple(row) for row in db.session.execute(select(*columns).order_by(*columns[:2]))]
 
 
-def _resolutions_migration():
-    import importlib.util
-    from pathlib import Path
-
-    path = next((Path(__file__).parent.parent / "migrations" / "versions").glob(f"{RESOLUTIONS_REVISION}_*.py"))
-    spec = importlib.util.spec_from_file_location("resolutions_migration", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_migration_rebuilds_from_the_events_the_rows_the_lifecycle_keeps(ctx, make_ticket, network):
     """The migration's own downgrade and upgrade, run again on the test database (SQLite or PostgreSQL)
     after the lifecycle made: a ticket scored 1, fixed again by another technician and scored 5; one
@@ -98,7 +88,7 @@ def test_the_migration_rebuilds_from_the_events_the_rows_the_lifecycle_keeps(ctx
     kept = _resolution_rows()
     db.session.commit()  # nothing may hold the table while the migration drops it
 
-    migration = _resolutions_migration()
+    migration = migration_module(RESOLUTIONS_REVISION)
     with db.engine.begin() as conn, Operations.context(MigrationContext.configure(conn)):
         migration.downgrade()
         migration.upgrade()  # the table again, filled from the events
@@ -113,17 +103,6 @@ def test_the_migration_rebuilds_from_the_events_the_rows_the_lifecycle_keeps(ctx
 # --- 6b8f2d1e0c32: step times and accounts per substation for the season-long reports ------------
 
 ROLLUPS_REVISION = "6b8f2d1e0c32"
-
-
-def _rollups_migration():
-    import importlib.util
-    from pathlib import Path
-
-    path = next((Path(__file__).parent.parent / "migrations" / "versions").glob(f"{ROLLUPS_REVISION}_*.py"))
-    spec = importlib.util.spec_from_file_location("rollups_migration", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _step_times() -> list[tuple]:
@@ -158,7 +137,7 @@ def test_upgrading_a_database_with_tickets_fills_their_step_times_and_the_accoun
         db.session.commit()
         times, counts = _step_times(), _account_counts()
         db.session.remove()
-        downgrade(revision=_rollups_migration().down_revision)
+        downgrade(revision=migration_module(ROLLUPS_REVISION).down_revision)
         assert "substation_account_counts" not in db.inspect(db.engine).get_table_names()
         upgrade()
         assert (_step_times(), _account_counts()) == (times, counts)
@@ -194,7 +173,7 @@ def test_the_step_time_backfill_gives_what_the_lifecycle_stores(ctx, make_ticket
     kept = _step_times()
 
     db.session.execute(text("UPDATE tickets SET respond_seconds = NULL, on_site_seconds = NULL, resolve_seconds = NULL"))
-    for statement in _rollups_migration().backfill_statements(db.engine.dialect.name):
+    for statement in migration_module(ROLLUPS_REVISION).backfill_statements(db.engine.dialect.name):
         db.session.execute(text(statement))
     db.session.commit()
 

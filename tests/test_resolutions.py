@@ -19,6 +19,7 @@ from app.satisfaction.resolutions import day_counts, day_key
 from app.tickets import lifecycle
 from app.tickets.lifecycle import Actor
 from app.tickets.models import Category, Status
+from tests.conftest import migration_module
 from tests.test_analytics_queries import local, report_filters
 
 
@@ -234,9 +235,6 @@ def test_a_resolution_counts_on_its_company_day(make_ticket, person):
 
 
 def test_the_migration_backfill_gives_the_day_rows_the_lifecycle_keeps(ticket, make_ticket, person, app):
-    import importlib.util
-    from pathlib import Path
-
     fix(ticket, person("wang"), local(11, 3, 12))
     lifecycle.rate(ticket, 2, now=local(11, 3, 18))
     other = make_ticket(at=local(11, 3, 10))
@@ -244,10 +242,7 @@ def test_the_migration_backfill_gives_the_day_rows_the_lifecycle_keeps(ticket, m
     lifecycle.rate(other, 4, now=local(11, 4, 13))
     db.session.commit()
     kept = day_rows()
-    path = next((Path(__file__).parent.parent / "migrations" / "versions").glob("8e4f1a2b3c54_*.py"))
-    spec = importlib.util.spec_from_file_location("resolution_days_migration", path)
-    migration = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(migration)
+    migration = migration_module("8e4f1a2b3c54")
     db.session.execute(ResolutionDay.__table__.delete())
     migration.backfill(db.session.connection(), ResolutionDay.__table__, company_zone())
     assert day_rows() == kept

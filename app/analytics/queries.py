@@ -43,7 +43,6 @@ from app.analytics.filters import ReportFilters, month_starts
 from app.analytics.percentiles import percentile_cont
 from app.routing.models import team_districts
 from app.satisfaction.models import NONE, ResolutionDay
-from app.satisfaction.resolutions import SATISFIED_FROM
 from app.tickets.models import Ticket
 from app.tickets.visibility import visible_by_place, visible_to
 

@@ -68,13 +68,13 @@ def sweep(now: datetime | None = None, *, only: str | None = None, rounds: int =
     (the CLI, the rq check of one ticket); the worker's minute job is `catch_up`."""
     now = now or utcnow()
     count = 0
-    for _ in range(rounds):
+    for _round in range(rounds):
         sent, more = sweep_round(now, only)
         count += sent
         if not more:
             break
     if only is None:
-        for _ in range(rounds):
+        for _round in range(rounds):
             sent, more = callback_round(now)
             count += sent
             if not more:
@@ -89,7 +89,7 @@ def catch_up(now: datetime | None = None) -> int:
     now = now or utcnow()
     count = 0
     for step in (sweep_round, callback_round):
-        for _ in range(MAX_ROUNDS):
+        for _round in range(MAX_ROUNDS):
             sent, more = step(now)
             db.session.commit()
             count += sent
