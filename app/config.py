@@ -6,7 +6,6 @@ without a SECRET_KEY.
 """
 from __future__ import annotations
 
-import os
 import secrets
 from datetime import time, timedelta
 from pathlib import Path
