@@ -19,6 +19,7 @@ from app.extensions import db
 from app.routing.models import Team
 from app.satisfaction.models import NONE
 from app.sla.escalation import sweep
+from app.sla.service import save_marks
 from app.tickets import lifecycle
 from app.tickets.lifecycle import Actor
 from app.tickets.models import Category, Ticket
@@ -137,6 +138,18 @@ def test_a_late_acknowledgement_after_the_sweeps_breach_leaves_the_clock_counted
 
     [counts] = day_rows().values()
     assert (counts["respond_met"], counts["respond_missed"]) == (0, 1)
+
+
+def test_the_bulk_path_counts_what_it_writes_and_leaves_the_rest_to_the_flush(ticket, network):
+    with db.session.no_autoflush:
+        ticket.team_id = network["team_q"]  # written by the flush, later
+        ticket.respond_met = False  # written now, by the bulk UPDATE
+        save_marks([ticket])
+    db.session.commit()
+
+    assert day_rows() == counted_by_hand()
+    [(key, counts)] = day_rows().items()
+    assert (key[1], counts["tickets"], counts["respond_missed"]) == (network["team_q"], 1, 1)
 
 
 def test_a_rolled_back_transaction_leaves_the_day_rows_as_they_were(ticket, person, network):

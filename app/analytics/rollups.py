@@ -4,7 +4,7 @@ A season-long report adds up a few thousand rollup rows instead of reading ~400,
 counts must never drift from the rows, whichever code path changes them, so they are kept here, once,
 for every writer: the ORM flush (every lifecycle transition, intake, the demo seed, a test's setattr)
 and the one writer that bypasses it, app.sla.service.save_marks' bulk UPDATE, which calls
-`count_changes` with the objects it is about to write.
+`count_changes` with the objects and attributes it is about to write.
 
 The interface, for each rollup (`register` it at import time, next to its table's model):
 
@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Collection, Iterable, Mapping, Sequence
 
 from sqlalchemy import Table, event, inspect, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -169,18 +169,22 @@ def _states(session: Session, objects: Iterable[Any], rollup: Rollup) -> list[In
     return [inspect(obj) for obj in objects if isinstance(obj, rollup.model)]
 
 
-def count_changes(session: Session, objects: Iterable[Any]) -> None:
-    """Count the changes of these objects now: they are about to be written by a bulk statement that
-    the flush will not see (call before their committed values are reset)."""
+def count_changes(session: Session, objects: Iterable[Any], written: Collection[str]) -> None:
+    """Count the changes of these objects' `written` attributes now: a bulk statement the flush will not
+    see is about to write them (call before their committed values are reset). Changes of other
+    attributes are left to the flush that writes them."""
     objects = list(objects)
     for rollup in _registered:
+        if not set(written) & set(rollup.watched):
+            continue
         befores = [(state, _committed(rollup, state)) for state in _states(session, objects, rollup)
-                   if _changed(rollup, state)]
+                   if any(state.attrs[key].history.has_changes() for key in written if key in rollup.watched)]
         _fill_unknown(session, rollup, befores)
         deltas: dict[tuple, list[int]] = {}
         for state, before in befores:
+            now = _current(rollup, state, before)
             _add(deltas, rollup, before, -1)
-            _add(deltas, rollup, _current(rollup, state, before), +1)
+            _add(deltas, rollup, {key: now[key] if key in written else before[key] for key in rollup.watched}, +1)
         _write(session, rollup, deltas)
 
 

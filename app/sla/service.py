@@ -240,7 +240,7 @@ def save_marks(tickets: list[Ticket]) -> int:
     changed = [t for t in tickets
                if any(inspect(t).attrs[key].history.has_changes() for key in MARKED)]
     if changed:
-        rollups.count_changes(db.session, changed)
+        rollups.count_changes(db.session, changed, MARKED)
         table = Ticket.__table__
         statement = (
             update(table)
