@@ -11,7 +11,7 @@ shows. One scan of the period's tickets then feeds every table of a report, on b
 Which tickets a report counts:
 - SLA compliance, response times and complaints per substation: tickets *received* in the period
   (created_at). SLA compliance adds up their company days (`received_days`, kept with the tickets in
-  the same transaction by app.analytics.rollups): a season is ~60,000 day rows instead of ~400,000
+  the same transaction by app.analytics.rollups): a season is ~14,000 day rows instead of ~400,000
   tickets, counted under the team, district and category each ticket has now. For the others, on
   PostgreSQL the covering ix_tickets_reports_created (created_at INCLUDE every column these reports
   filter, group or count by, the stored step times included) makes a season an index-only scan; the
