@@ -180,3 +180,41 @@ def test_the_step_time_backfill_gives_what_the_lifecycle_stores(ctx, make_ticket
     assert _step_times() == kept
     # 20 min 6.8 s rounds down to 1206 s; the second ticket was received a minute later
     assert kept == [(twice.id, 1206, 3606, 10806), (reopened.id, 1146, 3546, 10746), (fresh.id, None, None, None)]
+
+
+# --- 9a1b2c3d4e65: tickets received per company day for the SLA report ----------------------------
+
+RECEIVED_DAYS_REVISION = "9a1b2c3d4e65"
+
+
+def _received_days() -> list[tuple]:
+    from sqlalchemy import select
+
+    from app.analytics.received_days import ReceivedDay
+
+    return [tuple(row) for row in db.session.execute(
+        select(ReceivedDay.__table__).where(ReceivedDay.tickets > 0).order_by(*ReceivedDay.__table__.primary_key))]
+
+
+def test_upgrading_a_database_with_tickets_counts_the_day_rows_the_app_keeps(tmp_path):
+    """The demo's tickets, counted live as the seed made them, then the table dropped (downgrade to the
+    previous revision) and made again by the upgrade's backfill."""
+    from datetime import datetime, timezone
+
+    from app import create_app
+    from app.demo.seed import seed
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'received.sqlite3'}"},
+                     env={"HEATDESK_ENV": "testing"})
+    with app.app_context():
+        upgrade()
+        seed(now=datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc))
+        db.session.commit()
+        kept = _received_days()
+        db.session.remove()
+        downgrade(revision=migration_module(RECEIVED_DAYS_REVISION).down_revision)
+        assert "received_days" not in db.inspect(db.engine).get_table_names()
+        upgrade()
+        assert _received_days() == kept
+        db.session.remove()
+    assert sum(row[4] for row in kept) > 10 and any(any(row[5:]) for row in kept)  # tickets, and clocks ended

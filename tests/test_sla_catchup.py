@@ -128,7 +128,7 @@ def test_the_delivery_jobs_are_queued_after_each_round_commits_and_only_for_comm
     assert queued_job_ids(app) - earlier == {f"outbox-{i}" for i in committed}  # round 2's never did
 
 
-def test_a_round_writes_its_claims_events_texts_and_marks_in_one_statement_each(app, tickets, now):
+def test_a_round_writes_its_claims_events_texts_marks_and_report_counts_in_one_statement_each(app, tickets, now):
     writes: list[str] = []
 
     def count(conn, cursor, statement, parameters, context, executemany):
@@ -141,8 +141,8 @@ def test_a_round_writes_its_claims_events_texts_and_marks_in_one_statement_each(
         assert sweep(now + LATE) == 2 * TICKETS
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
-    assert sorted(writes) == ["INSERT outbox_messages", "INSERT sla_escalations", "INSERT ticket_events",
-                              "UPDATE tickets"]
+    assert sorted(writes) == ["INSERT outbox_messages", "INSERT received_days", "INSERT sla_escalations",
+                              "INSERT ticket_events", "UPDATE tickets"]
 
 
 def test_the_marks_are_saved_with_the_version_counted_up_and_the_tickets_left_clean(tickets, now):

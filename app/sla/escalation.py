@@ -135,10 +135,12 @@ def sweep_round(now: datetime, only: str | None = None) -> tuple[int, bool]:
 
 
 def _swept() -> tuple:
-    """What the sweep reads of a ticket: its clocks, marks and people, not the complaint's text (the rest
-    loads if something asks for it); its policy and assignee with the batch."""
+    """What the sweep reads of a ticket: its clocks, marks and people, and where the report rollups count
+    it, not the complaint's text (the rest loads if something asks for it); its policy and assignee
+    with the batch."""
     return (
         load_only(Ticket.reference, Ticket.status, Ticket.phone, Ticket.team_id, Ticket.assignee_id,
+                  Ticket.district_id, Ticket.category_id,  # with team_id and created_at: the rollups' keys
                   Ticket.sla_policy_id, Ticket.created_at, Ticket.respond_due_at, Ticket.on_site_due_at,
                   Ticket.resolve_due_at, Ticket.responded_at, Ticket.on_site_at, Ticket.resolved_at,
                   Ticket.sla_paused_at, Ticket.respond_met, Ticket.on_site_met, Ticket.resolve_met,

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.analytics import rollups
 from app.config import month_day
 from app.core.time import company_zone
 from app.extensions import db
@@ -233,10 +234,13 @@ def save_marks(tickets: list[Ticket]) -> int:
     """Write the marks and clock outcomes changed on many tickets in one executemany UPDATE, checked and
     counted up like the ORM's version counter (which sends one UPDATE per versioned row: a round trip
     per ticket, most of a sweep's time). The tickets stay in the session, clean, at their new version.
-    Call it with autoflush off, before anything flushes the tickets. Returns how many were written."""
+    The flush never sees these changes, so the report rollups count the clock outcomes here, in one
+    statement for the batch. Call it with autoflush off, before anything flushes the tickets. Returns
+    how many were written."""
     changed = [t for t in tickets
                if any(inspect(t).attrs[key].history.has_changes() for key in MARKED)]
     if changed:
+        rollups.count_changes(db.session, changed, MARKED)
         table = Ticket.__table__
         statement = (
             update(table)
