@@ -11,8 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.analytics import queries
-from app.analytics.received_days import DAY_COUNTS, DAY_KEYS, ReceivedDay, contribution
-from app.analytics.rollups import registered
+from app.analytics.received_days import DAY_COUNTS, DAY_KEYS, WATCHED, ReceivedDay, contribution
 from app.auth.models import User
 from app.core.time import company_zone
 from app.extensions import db
@@ -26,8 +25,6 @@ from app.tickets.models import Category, Ticket
 from app.tickets.visibility import visible_to
 from tests.conftest import migration_module
 from tests.test_analytics_queries import local, report_filters
-
-WATCHED = registered()[0].watched
 
 
 @pytest.fixture
