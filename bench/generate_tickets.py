@@ -20,7 +20,7 @@ What it makes (see bench/README.md, "Staff pages and the SLA sweep at 1,000,000 
    and created again (same definitions, read from the catalogue) before the commit; then ANALYZE.
    The resolution rows (one per resolve event, with its score and reopen) are made from the copied
    events by the same SQL as migration 5a7e1c0d9b21's backfill; the report rollups (resolution_days,
-   received_days) are counted again by their migrations' backfill SQL.
+   received_days, step_time_months) are counted again by their migrations' backfill SQL.
 5. The SLA marks of the open tickets, with the app's code: `app.sla.service.refresh_all_marks()`
    (what `flask sla refresh-marks` runs), timed.
 
@@ -1007,20 +1007,11 @@ def backfill_resolutions(cur: psycopg.Cursor, first_ticket_id: int) -> int:
     return cur.rowcount
 
 
-def backfill_resolution_days(cur: psycopg.Cursor, zone: ZoneInfo) -> int:
-    """The day rows the reports add up, counted again from every resolution by the migration's own SQL
-    (8e4f1a2b3c54): the demo's were counted by the lifecycle, the generated ones were COPYed."""
-    migration = migration_module("8e4f1a2b3c54")
-    cur.execute("DELETE FROM resolution_days")
-    cur.execute(migration.backfill_sql("%(zone)s"), {"zone": zone.key})
-    return cur.rowcount
-
-
-def backfill_received_days(cur: psycopg.Cursor, zone: ZoneInfo) -> int:
-    """The SLA report's day rows, counted again from every ticket by the migration's own SQL
-    (9a1b2c3d4e65): the demo's were counted as they were made, the generated ones were COPYed."""
-    migration = migration_module("9a1b2c3d4e65")
-    cur.execute("DELETE FROM received_days")
+def backfill_rollup(cur: psycopg.Cursor, zone: ZoneInfo, table: str, revision: str) -> int:
+    """A rollup table of the reports counted again from the tickets (or resolutions) by its migration's
+    own SQL: the demo's rows were counted as its tickets were made, the generated ones were COPYed."""
+    migration = migration_module(revision)
+    cur.execute(f"DELETE FROM {table}")
     cur.execute(migration.backfill_sql("%(zone)s"), {"zone": zone.key})
     return cur.rowcount
 
@@ -1175,12 +1166,11 @@ def main() -> None:
         counts["resolutions"] = backfill_resolutions(cur, first_id)
         timings["resolutions (backfill)"] = time.perf_counter() - t
         log(f"{counts['resolutions']:,} resolutions from the events ({timings['resolutions (backfill)']:.0f} s)")
-        t = time.perf_counter()
-        counts["resolution days"] = backfill_resolution_days(cur, zone)
-        timings["resolution days"] = time.perf_counter() - t
-        t = time.perf_counter()
-        counts["received days"] = backfill_received_days(cur, zone)
-        timings["received days"] = time.perf_counter() - t
+        for table, revision in (("resolution_days", "8e4f1a2b3c54"), ("received_days", "9a1b2c3d4e65"),
+                                ("step_time_months", "9b2c3d4e5f76")):
+            t = time.perf_counter()
+            counts[table] = backfill_rollup(cur, zone, table, revision)
+            timings[table] = time.perf_counter() - t
 
         t = time.perf_counter()
         for table, column in (("tickets", "id"), ("ticket_events", "id"), ("sla_escalations", "id"),

@@ -11,6 +11,7 @@ from app.admin.csv_import import import_accounts
 from app.admin.network import BuildingInput, update_building
 from app.analytics import queries
 from app.analytics.account_counts import SubstationAccounts
+from app.analytics.histogram import PRECISION
 from app.auth.models import User
 from app.customers.models import Building, CustomerAccount, Substation
 from app.extensions import db
@@ -87,16 +88,15 @@ def test_a_second_acceptance_keeps_the_first_response_time(ticket, wang, network
     assert ticket.respond_seconds == 600
 
 
-@pytest.mark.parametrize("method", ["python", "auto"])
-def test_the_times_report_counts_a_reopened_ticket_at_its_first_resolution(ticket, wang, network, method):
+def test_the_times_report_counts_a_reopened_ticket_at_its_first_resolution(ticket, wang, network):
     lifecycle.acknowledge(ticket, wang, now=NOW + timedelta(minutes=10))
     lifecycle.resolve(ticket, wang, "air_bled", now=NOW + timedelta(hours=3))
     lifecycle.reopen(ticket, Actor.resident(), "又不热了", now=NOW + timedelta(days=1))
     db.session.commit()
 
-    report = queries.response_times(db.session.get(User, network["admin"]), report_filters(), method=method)
+    report = queries.response_times(db.session.get(User, network["admin"]), report_filters())
 
-    assert (report.total.resolve.count, report.total.resolve.median) == (1, 10800)
+    assert (report.total.resolve.count, report.total.resolve.median) == (1, pytest.approx(10800, rel=PRECISION))
 
 
 # --- accounts per substation ----------------------------------------------------------------------

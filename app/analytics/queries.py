@@ -1,21 +1,24 @@
 """The report queries: aggregates in SQL, returned as small dataclasses keyed by id.
 
 Every function reads tickets the user may see (`app.tickets.visibility.visible_to`) narrowed by
-the filters, and costs one query (the SQLite percentile path excepted, which has to fetch the
-period's durations). Ticket rows never come to Python otherwise.
+the filters, or the rollup rows of those tickets (the same rule on the team and district kept
+there). Ticket rows never come to Python.
 
 Grouping: each query groups by the finest combination it needs (team × district × category, say)
 and the small result, at most a few thousand rows, is summed here into each grouping the page
-shows. One scan of the period's tickets then feeds every table of a report, on both databases.
+shows. One scan of the period's rows then feeds every table of a report, on both databases.
 
 Which tickets a report counts:
 - SLA compliance, response times and complaints per substation: tickets *received* in the period
-  (created_at). SLA compliance adds up their company days (`received_days`, kept with the tickets in
-  the same transaction by app.analytics.rollups): a season is ~14,000 day rows instead of ~400,000
-  tickets, counted under the team, district and category each ticket has now. For the others, on
-  PostgreSQL the covering ix_tickets_reports_created (created_at INCLUDE every column these reports
-  filter, group or count by, the stored step times included) makes a season an index-only scan; the
-  accounts per substation are a stored count (app.analytics.account_counts).
+  (created_at), under the team, district and category each ticket has now. SLA compliance adds up
+  their company days (`received_days`): a season is ~14,000 day rows instead of ~400,000 tickets.
+  Response times add up the step times counted in buckets per company month (`step_time_months`)
+  for the period's whole months, and count the days outside them from the tickets, in the same
+  buckets (app.analytics.histogram: percentiles within 2 %). Both tables are kept with the tickets
+  in the same transaction by app.analytics.rollups. On PostgreSQL the covering
+  ix_tickets_reports_created (created_at INCLUDE every column these reports filter, group or count
+  by, the stored step times included) makes the days counted live and the per-substation report
+  index-only scans; the accounts per substation are a stored count (app.analytics.account_counts).
 - Satisfaction and reopens: *resolutions* in the period (one each time a ticket was resolved, i.e.
   each survey sent), with the technician, team, district and category as at resolution, added up
   from their company days (`resolution_days`, kept with the resolutions in the same transaction by
@@ -30,8 +33,9 @@ recomputes them from today's policies. None (no promise, or not ended yet) is le
 """
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, fields
+from datetime import date
 from typing import Callable, Hashable, Iterable, Literal, Mapping, Sequence, TypeVar
 
 from sqlalchemy import (BindParameter, ColumnElement, Select, false, func, literal, literal_column, or_, select,
@@ -42,13 +46,14 @@ from app.core.time import company_zone
 from app.customers.models import Substation
 from app.extensions import db
 from app.analytics.account_counts import SubstationAccounts
-from app.analytics.filters import ReportFilters, month_starts
-from app.analytics.percentiles import percentile_cont
+from app.analytics.filters import Period, ReportFilters, month_starts, period_of
+from app.analytics.histogram import bucket_of, bucket_sql, percentiles
 from app.analytics.received_days import ReceivedDay
+from app.analytics.step_times import ALL, StepTimeMonth, whole_months
 from app.routing.models import team_districts
 from app.satisfaction.models import NONE, ResolutionDay
 from app.tickets.models import Ticket
-from app.tickets.visibility import visible_by_place, visible_to
+from app.tickets.visibility import SEE_EVERY_TICKET, visible_by_place, visible_to
 
 CLOCKS = ("respond", "on_site", "resolve")
 Grouping = Literal["auto", "sets", "python"]
@@ -177,71 +182,98 @@ class ResponseTimes:
 STEP_SECONDS = {"respond": Ticket.respond_seconds, "on_site": Ticket.on_site_seconds,
                 "resolve": Ticket.resolve_seconds}
 
+Histograms = dict[tuple[Key, str], Counter]  # (category, step) → bucket → tickets
 
-def response_times(user: User, filters: ReportFilters,
-                   method: Literal["auto", "sql", "python"] = "auto") -> ResponseTimes:
+
+def response_times(user: User, filters: ReportFilters) -> ResponseTimes:
     """Median and 90th-percentile times to respond, arrive and resolve, overall and by category,
-    for tickets received in the period.
+    for tickets received in the period, to within histogram.PRECISION.
 
-    PostgreSQL computes them with percentile_cont in SQL; SQLite has no percentile function, so
-    there the period's durations are fetched and the same definition applied in Python. `method`
-    forces one path (tests compare them)."""
-    if method == "auto":
-        method = "sql" if db.session.get_bind().dialect.name == "postgresql" else "python"
-    if method == "sql":
-        return _times_in_sql(user, filters)
-    return _times_in_python(user, filters)
+    The step times are counted in buckets (app.analytics.histogram): the period's whole company
+    months from their rows in step_time_months, the days outside them from the tickets, in the same
+    buckets. A season is then some twenty thousand rows and a few weeks of tickets, where exact
+    percentiles would sort every value of the season. Categories with tickets in the period but no
+    step yet are listed too, with no times."""
+    months, rest = whole_months(filters.period.first_day, filters.period.last_day)
+    histograms: Histograms = defaultdict(Counter)
+    if months:
+        _add_month_rows(histograms, user, filters, months)
+    zone = company_zone()
+    for first, last in rest:
+        _add_live_buckets(histograms, user, filters, period_of(first, last, zone))
+    everything: Histograms = defaultdict(Counter)
+    for (_category, step), counts in histograms.items():
+        everything[None, step].update(counts)
+    categories = {category for category, _step in histograms} | set(_received_categories(user, filters))
+    return ResponseTimes(total=_step_times(everything, None),
+                         by_category={category: _step_times(histograms, category) for category in categories})
 
 
-# Memory for the percentiles' sorts (a season is ~400,000 values per step, ~10 MB each): with the
-# default 4 MB they spill to disk. Only for this transaction, which is a report's, read-only.
+def _step_times(histograms: Histograms, category: Key) -> StepTimes:
+    def durations(counts: Counter | None) -> Durations:
+        if not counts:
+            return Durations()
+        median, p90 = percentiles(counts, (0.5, 0.9))
+        return Durations(sum(counts.values()), median, p90)
+
+    return StepTimes(*(durations(histograms.get((category, step))) for step in STEP_SECONDS))
+
+
+def _add_month_rows(histograms: Histograms, user: User, filters: ReportFilters, months: list[date]) -> None:
+    """The whole months' counts: the city's rows when the user sees every ticket and no team or
+    district is chosen, else the rows of the teams and districts the user sees, narrowed."""
+    rows = StepTimeMonth
+    if user.role in SEE_EVERY_TICKET and filters.team_id is None and filters.district_id is None:
+        where = [rows.team_id == ALL, rows.district_id == ALL]
+    else:
+        where = [rows.team_id != ALL, visible_by_place(user, rows.team_id, rows.district_id)]
+    query = (select(func.nullif(rows.category_id, NONE), rows.step, rows.bucket, func.sum(rows.tickets))
+             .where(rows.month.in_(months), *where,
+                    *_narrowed(filters, rows.team_id, rows.district_id, rows.category_id))
+             .group_by(rows.category_id, rows.step, rows.bucket))
+    for category_id, step, bucket, tickets in db.session.execute(query):
+        histograms[category_id, step][bucket] += int(tickets)
+
+
 TIMES_WORK_MEM = "32MB"
 
 
-def _times_in_sql(user: User, filters: ReportFilters) -> ResponseTimes:
-    columns = []
-    for seconds in STEP_SECONDS.values():
-        # The stored integer seconds are read from the covering index (no row visits, no arithmetic);
-        # one sort per step and group gives both percentiles.
-        columns += [func.count(seconds),
-                    func.percentile_cont(literal_column("ARRAY[0.5, 0.9]")).within_group(seconds)]
+def _add_live_buckets(histograms: Histograms, user: User, filters: ReportFilters, days: Period) -> None:
+    """The step times of the tickets received on some days, counted into the same buckets: by
+    PostgreSQL in one scan of the covering index (a grouping set per step), or here on SQLite."""
+    received = [*_filtered(user, filters), Ticket.created_at >= days.start, Ticket.created_at < days.end]
+    if db.session.get_bind().dialect.name != "postgresql":
+        for category_id, *durations in db.session.execute(select(Ticket.category_id, *STEP_SECONDS.values())
+                                                          .where(*received)):
+            for step, seconds in zip(STEP_SECONDS, durations):
+                if seconds is not None:
+                    histograms[category_id, step][bucket_of(seconds)] += 1
+        return
+    # enough memory to hash all three sets (with the default 4 MB PostgreSQL sorts a month for two of
+    # them); only for this transaction, which is a report's, read-only.
     db.session.execute(text(f"SET LOCAL work_mem = '{TIMES_WORK_MEM}'"))
-    query = (select(Ticket.category_id, func.grouping(Ticket.category_id), *columns)
-             .where(*_filtered(user, filters), *_received(filters))
-             .group_by(func.rollup(Ticket.category_id)))
-    total, by_category = StepTimes(), {}
-    for category_id, is_total, *values in db.session.execute(query):
-        steps = StepTimes(*(Durations(int(values[i]), *_pair(values[i + 1])) for i in range(0, 6, 2)))
-        if is_total:
-            total = steps
-        else:
-            by_category[category_id] = steps
-    return ResponseTimes(total=total, by_category=by_category)
+    counted = select(Ticket.category_id, *(bucket_sql(seconds).label(step) for step, seconds in STEP_SECONDS.items())
+                     ).where(*received).subquery()
+    keys = [counted.c[step] for step in STEP_SECONDS]
+    # grouping(): one bit per step, the first highest, 0 for the step a set groups by
+    steps = {(1 << len(keys)) - 1 - (1 << (len(keys) - 1 - i)): step for i, step in enumerate(STEP_SECONDS)}
+    query = (select(counted.c.category_id, func.grouping(*keys), func.coalesce(*keys), func.count())
+             .group_by(func.grouping_sets(*(tuple_(counted.c.category_id, key) for key in keys))))
+    for category_id, grouping, bucket, tickets in db.session.execute(query):
+        if bucket is not None:  # the tickets without this step
+            histograms[category_id, steps[grouping]][bucket] += tickets
 
 
-def _pair(values) -> tuple[float | None, float | None]:
-    """The (median, p90) of percentile_cont over an array; NULLs when the step never ended."""
-    if values is None:
-        return None, None
-    return tuple(None if v is None else float(v) for v in values)  # type: ignore[return-value]
-
-
-def _times_in_python(user: User, filters: ReportFilters) -> ResponseTimes:
-    query = (select(Ticket.category_id, *STEP_SECONDS.values())
-             .where(*_filtered(user, filters), *_received(filters)))
-    spans: dict[Key, list[list[int]]] = defaultdict(lambda: [[] for _ in STEP_SECONDS])
-    everything: list[list[int]] = [[] for _ in STEP_SECONDS]
-    for category_id, *durations in db.session.execute(query):
-        of_category = spans[category_id]  # listed even when no step has ended yet, as in SQL
-        for i, seconds in enumerate(durations):
-            if seconds is not None:
-                of_category[i].append(seconds)
-                everything[i].append(seconds)
-
-    def times(lists: list[list[float]]) -> StepTimes:
-        return StepTimes(*(Durations(len(v), percentile_cont(v, 0.5), percentile_cont(v, 0.9)) for v in lists))
-
-    return ResponseTimes(total=times(everything), by_category={k: times(v) for k, v in spans.items()})
+def _received_categories(user: User, filters: ReportFilters) -> list[Key]:
+    """The categories of the tickets received in the period (the report lists them all), from the
+    day rows of received tickets."""
+    days = ReceivedDay
+    return list(db.session.scalars(
+        select(func.nullif(days.category_id, NONE))
+        .where(days.day >= filters.period.first_day, days.day <= filters.period.last_day, days.tickets > 0,
+               visible_by_place(user, days.team_id, days.district_id),
+               *_narrowed(filters, days.team_id, days.district_id, days.category_id))
+        .group_by(days.category_id)))
 
 
 # --- 3. Satisfaction ------------------------------------------------------------------------------

@@ -11,6 +11,9 @@ from app.routing.models import team_districts
 from app.tickets.models import Ticket
 
 
+SEE_EVERY_TICKET = (Role.AGENT, Role.ADMIN)
+
+
 def visible_to(user: User) -> ColumnElement[bool]:
     """A WHERE clause limiting tickets to those `user` may see."""
     return visible_by_place(user, Ticket.team_id, Ticket.district_id)
@@ -20,7 +23,7 @@ def visible_by_place(user: User, team_id: ColumnElement, district_id: ColumnElem
     """The rule on any row with a team and a district: technicians see their team's, supervisors
     also their team's districts', agents and administrators everything. Tickets use it, and so do the
     reports' resolution days, with the team and district a ticket had when it was resolved."""
-    if user.role in (Role.AGENT, Role.ADMIN):
+    if user.role in SEE_EVERY_TICKET:
         return true()
     if user.team_id is None:
         return false()

@@ -1,8 +1,9 @@
-"""Percentiles with PostgreSQL's `percentile_cont` definition, for databases that lack it (SQLite).
+"""Exact percentiles with PostgreSQL's `percentile_cont` definition: the yardstick the reports'
+histogram percentiles (app.analytics.histogram) are tested against.
 
 percentile_cont(f) over n sorted values v[0..n-1] takes the position f·(n−1) and interpolates
 linearly between the two values on either side of it; so the median of 1, 2, 3, 10 is 2.5 and
-the 90th percentile is 3 + 0.7·(10 − 3) = 7.9. Both report paths must give the same numbers.
+the 90th percentile is 3 + 0.7·(10 − 3) = 7.9.
 """
 from __future__ import annotations
 
