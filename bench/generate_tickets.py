@@ -20,7 +20,7 @@ What it makes (see bench/README.md, "Staff pages and the SLA sweep at 1,000,000 
    and created again (same definitions, read from the catalogue) before the commit; then ANALYZE.
    The resolution rows (one per resolve event, with its score and reopen) are made from the copied
    events by the same SQL as migration 5a7e1c0d9b21's backfill; the report rollups (resolution_days,
-   received_days, step_time_months) are counted again by their migrations' backfill SQL.
+   resolution_months, received_days, step_time_months) are counted again by their migrations' backfill SQL.
 5. The SLA marks of the open tickets, with the app's code: `app.sla.service.refresh_all_marks()`
    (what `flask sla refresh-marks` runs), timed.
 
@@ -1008,11 +1008,15 @@ def backfill_resolutions(cur: psycopg.Cursor, first_ticket_id: int) -> int:
 
 
 def backfill_rollup(cur: psycopg.Cursor, zone: ZoneInfo, table: str, revision: str) -> int:
-    """A rollup table of the reports counted again from the tickets (or resolutions) by its migration's
-    own SQL: the demo's rows were counted as its tickets were made, the generated ones were COPYed."""
+    """A rollup table of the reports counted again from the tickets (or resolutions, or their days) by
+    its migration's own SQL: the demo's rows were counted as its tickets were made, the generated ones
+    were COPYed."""
     migration = migration_module(revision)
     cur.execute(f"DELETE FROM {table}")
-    cur.execute(migration.backfill_sql("%(zone)s"), {"zone": zone.key})
+    if table == "resolution_months":  # added up from resolution_days, whose days are the company's already
+        cur.execute(migration.backfill_sql())
+    else:
+        cur.execute(migration.backfill_sql("%(zone)s"), {"zone": zone.key})
     return cur.rowcount
 
 
@@ -1166,8 +1170,8 @@ def main() -> None:
         counts["resolutions"] = backfill_resolutions(cur, first_id)
         timings["resolutions (backfill)"] = time.perf_counter() - t
         log(f"{counts['resolutions']:,} resolutions from the events ({timings['resolutions (backfill)']:.0f} s)")
-        for table, revision in (("resolution_days", "8e4f1a2b3c54"), ("received_days", "9a1b2c3d4e65"),
-                                ("step_time_months", "9b2c3d4e5f76")):
+        for table, revision in (("resolution_days", "8e4f1a2b3c54"), ("resolution_months", "9d4e5f6a7b98"),
+                                ("received_days", "9a1b2c3d4e65"), ("step_time_months", "9b2c3d4e5f76")):
             t = time.perf_counter()
             counts[table] = backfill_rollup(cur, zone, table, revision)
             timings[table] = time.perf_counter() - t

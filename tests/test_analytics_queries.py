@@ -345,19 +345,27 @@ def test_a_supervisor_sees_the_reopens_of_their_team_and_districts_only(reopen_t
 
 
 @pytest.mark.parametrize("report", [queries.satisfaction, queries.reopen_rates])
-def test_each_report_is_one_query_over_the_days_of_the_resolutions(reopen_tickets, user, report):
+@pytest.mark.parametrize("days, tables", [
+    ((date(2026, 11, 1), date(2026, 11, 30)), {"resolution_months"}),
+    ((date(2026, 11, 2), date(2026, 11, 30)), {"resolution_days"}),
+    ((date(2026, 10, 31), date(2026, 11, 30)), {"resolution_months", "resolution_days"}),
+])
+def test_each_report_is_one_query_over_the_month_rows_of_whole_months_and_the_day_rows_of_the_rest(
+        reopen_tickets, user, report, days, tables):
     from sqlalchemy import event
 
     statements = []
     listener = lambda *args: statements.append(args[2])  # noqa: E731
-    admin, filters = user("admin"), report_filters()
+    admin, filters = user("admin"), report_filters(*days)
     event.listen(db.engine, "before_cursor_execute", listener)
     try:
         report(admin, filters)
     finally:
         event.remove(db.engine, "before_cursor_execute", listener)
     assert len(statements) == 1
-    assert "resolution_days" in statements[0] and "tickets" not in statements[0]
+    read = {table for table in ("resolution_months", "resolution_days", "resolutions ", "tickets")
+            if table in statements[0]}
+    assert read == tables
 
 
 def test_grouping_sets_and_the_sums_in_python_agree(scored_tickets, reopen_tickets, user):

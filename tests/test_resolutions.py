@@ -15,6 +15,7 @@ from app.extensions import db
 from app.routing.models import Team
 from app.core.time import company_zone
 from app.satisfaction.models import DAY_COUNTS, DAY_KEYS, Resolution, ResolutionDay
+from app.satisfaction.resolution_months import MONTH_KEYS, ResolutionMonth
 from app.satisfaction.resolutions import day_counts, day_key
 from app.tickets import lifecycle
 from app.tickets.lifecycle import Actor
@@ -247,3 +248,69 @@ def test_the_migration_backfill_gives_the_day_rows_the_lifecycle_keeps(ticket, m
     migration.backfill(db.session.connection(), ResolutionDay.__table__, company_zone())
     assert day_rows() == kept
     db.session.rollback()
+
+
+# --- the month rows: the day rows added up by company month ------------------------------------------
+
+def month_rows() -> dict[tuple, dict[str, int]]:
+    """The month rows that count something (a row whose resolutions all moved stays, with none)."""
+    return {tuple(getattr(r, k) for k in MONTH_KEYS): {c: getattr(r, c) for c in DAY_COUNTS}
+            for r in db.session.scalars(select(ResolutionMonth)) if r.resolved}
+
+
+def days_by_month() -> dict[tuple, dict[str, int]]:
+    """The day rows added up under the first day of their month."""
+    expected: dict[tuple, dict[str, int]] = {}
+    for (day, *people), counts in day_rows().items():
+        sums = expected.setdefault((day.replace(day=1), *people), dict.fromkeys(DAY_COUNTS, 0))
+        for name, value in counts.items():
+            sums[name] += value
+    return {key: counts for key, counts in expected.items() if counts["resolved"]}
+
+
+def test_the_month_rows_always_add_up_to_the_day_rows(ticket, make_ticket, person):
+    fix(ticket, person("wang"), local(11, 3, 12))
+    lifecycle.rate(ticket, 1, "还是不热", now=local(11, 3, 18))  # reopens
+    fix(ticket, person("li"), local(11, 30, 23, 30))  # still November in Baotou, already 30th 15:30 UTC
+    lifecycle.rate(ticket, 5, now=local(12, 1, 9))
+    lifecycle.reopen(ticket, Actor.resident(), "又不热了", now=local(12, 2, 8))
+    other = make_ticket(at=local(12, 1, 0, 10))
+    fix(other, other.assignee, local(12, 1, 3))
+    db.session.commit()
+
+    assert month_rows() == days_by_month()
+    assert sorted({key[0] for key in month_rows()}) == [date(2026, 11, 1), date(2026, 12, 1)]
+
+
+def test_the_migration_backfill_gives_the_month_rows_the_lifecycle_keeps(ticket, make_ticket, person):
+    fix(ticket, person("wang"), local(11, 3, 12))
+    lifecycle.rate(ticket, 2, now=local(11, 3, 18))
+    other = make_ticket(at=local(11, 3, 10))
+    fix(other, other.assignee, local(12, 4, 12))
+    lifecycle.rate(other, 4, now=local(12, 4, 13))
+    db.session.commit()
+    kept = month_rows()
+
+    db.session.execute(ResolutionMonth.__table__.delete())
+    migration_module("9d4e5f6a7b98").backfill(db.session.connection(), ResolutionMonth.__table__)
+
+    assert month_rows() == kept
+    db.session.rollback()
+
+
+def test_a_period_of_whole_months_and_days_counts_each_resolution_once(ticket, make_ticket, person):
+    fix(ticket, person("wang"), local(10, 31, 12))
+    lifecycle.rate(ticket, 5, now=local(10, 31, 18))
+    for day in (1, 30):
+        other = make_ticket(at=local(11, day, 8))
+        fix(other, other.assignee, local(11, day, 12))
+        lifecycle.rate(other, 2 if day == 1 else 4, now=local(11, day, 13))
+    db.session.commit()
+    admin = person("admin")
+
+    across = queries.satisfaction(admin, report_filters(date(2026, 10, 31), date(2026, 11, 30)))
+    reopens = queries.reopen_rates(admin, report_filters(date(2026, 10, 31), date(2026, 11, 30)))
+
+    assert (across.total.resolved, across.total.scored, across.total.satisfied) == (3, 3, 2)
+    assert (across.by_month["2026-10"].resolved, across.by_month["2026-11"].resolved) == (1, 2)
+    assert (reopens.total.resolved, reopens.total.reopened) == (3, 1)

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, fields
-from datetime import date
+from datetime import date, timedelta
 from typing import Callable, Hashable, Iterable, Literal, Mapping, Sequence, TypeVar
 
 from sqlalchemy import (BindParameter, ColumnElement, Select, false, func, literal, literal_column, or_, select,
@@ -52,6 +52,7 @@ from app.analytics.received_days import ReceivedDay
 from app.analytics.step_times import ALL, StepTimeMonth, whole_months
 from app.routing.models import team_districts
 from app.satisfaction.models import NONE, ResolutionDay
+from app.satisfaction.resolution_months import ResolutionMonth
 from app.tickets.models import Ticket
 from app.tickets.visibility import SEE_EVERY_TICKET, visible_by_place, visible_to
 
@@ -312,12 +313,28 @@ class Satisfaction:
     by_month: dict[str, Scores]  # "YYYY-MM" of resolution (company zone), every month of the period in order
 
 
-def _resolution_days_in_period(user: User, filters: ReportFilters) -> list[ColumnElement[bool]]:
-    """The day rows of the period the user may see, narrowed by the filters; all as at resolution.
-    A period is whole company days, so its day rows hold exactly its resolutions."""
-    return [visible_by_place(user, ResolutionDay.team_id, ResolutionDay.district_id),
-            ResolutionDay.day >= filters.period.first_day, ResolutionDay.day <= filters.period.last_day,
-            *_narrowed(filters, ResolutionDay.team_id, ResolutionDay.district_id, ResolutionDay.category_id)]
+def _resolution_rows(user: User, filters: ReportFilters, rows, first: date, last: date) -> list[ColumnElement[bool]]:
+    """The rows of resolution_days or resolution_months (`rows`) from the day or month `first` to
+    `last` that the user may see, narrowed by the filters; all as at resolution."""
+    when = rows.day if rows is ResolutionDay else rows.month
+    return [visible_by_place(user, rows.team_id, rows.district_id), when >= first, when <= last,
+            *_narrowed(filters, rows.team_id, rows.district_id, rows.category_id)]
+
+
+def _resolution_parts(user: User, filters: ReportFilters, keys: Callable, counts: Callable,
+                      first_day: date, last_day: date) -> list[Select]:
+    """The finest groups of the resolutions of some days (`_finest`): from the month rows for the
+    whole months among them, from the day rows for the days outside. A period is whole company days,
+    so these rows hold exactly its resolutions. `keys` and `counts` give the columns of a table."""
+    months, rest = whole_months(first_day, last_day)
+    parts = []
+    if months:
+        parts.append(_finest(keys(ResolutionMonth), counts(ResolutionMonth),
+                             _resolution_rows(user, filters, ResolutionMonth, months[0], months[-1])))
+    for first, last in rest:
+        parts.append(_finest(keys(ResolutionDay), counts(ResolutionDay),
+                             _resolution_rows(user, filters, ResolutionDay, first, last)))
+    return parts
 
 
 def _day_key(column, name: str):
@@ -379,18 +396,22 @@ def satisfaction(user: User, filters: ReportFilters, grouping: Grouping = "auto"
     One survey per resolution in the period (counted by company day in `resolution_days`): a ticket
     resolved twice counts twice, its low first score included, and each answer is counted once."""
     months = month_starts(filters.period, company_zone())
-    keys = [_day_key(ResolutionDay.technician_id, "technician"), _day_key(ResolutionDay.team_id, "team"),
-            _day_key(ResolutionDay.district_id, "district"), _day_key(ResolutionDay.category_id, "category")]
-    counts = [func.sum(ResolutionDay.resolved), func.sum(ResolutionDay.scored), func.sum(ResolutionDay.satisfied),
-              func.sum(ResolutionDay.score_total)]
-    # One part per month, its range of days, the month a constant.
+
+    def keys(rows):
+        return [_day_key(rows.technician_id, "technician"), _day_key(rows.team_id, "team"),
+                _day_key(rows.district_id, "district"), _day_key(rows.category_id, "category")]
+
+    def counts(rows):
+        return [func.sum(rows.resolved), func.sum(rows.scored), func.sum(rows.satisfied), func.sum(rows.score_total)]
+
+    # The parts of each month of the period, the month a constant.
     parts = []
     for i, (label, start) in enumerate(months):
-        in_month = [ResolutionDay.day >= start.astimezone(company_zone()).date()] if i else []
-        if i + 1 < len(months):
-            in_month.append(ResolutionDay.day < months[i + 1][1].astimezone(company_zone()).date())
-        parts.append(_finest([*keys, literal(label).label("month")], counts,
-                             [*_resolution_days_in_period(user, filters), *in_month]))
+        first = max(start.astimezone(company_zone()).date(), filters.period.first_day)
+        last = (months[i + 1][1].astimezone(company_zone()).date() - timedelta(days=1) if i + 1 < len(months)
+                else filters.period.last_day)
+        parts += _resolution_parts(user, filters, lambda rows: [*keys(rows), literal(label).label("month")], counts,
+                                   first, last)
     total, groups = _grouped(parts, Scores, grouping)
     return Satisfaction(
         total=total, by_technician=groups["technician"], by_team=groups["team"], by_district=groups["district"],
@@ -425,11 +446,13 @@ def reopen_rates(user: User, filters: ReportFilters, grouping: Grouping = "auto"
 
     Counted per resolution (by company day in `resolution_days`): a ticket reopened and resolved
     again in the period counts two resolutions, the first of them reopened."""
-    keys = [_day_key(ResolutionDay.team_id, "team"), _day_key(ResolutionDay.district_id, "district"),
-            _day_key(ResolutionDay.category_id, "category")]
-    finest = _finest(keys, [func.sum(ResolutionDay.resolved), func.sum(ResolutionDay.reopened)],
-                     _resolution_days_in_period(user, filters))
-    total, groups = _grouped([finest], Reopens, grouping)
+    def keys(rows):
+        return [_day_key(rows.team_id, "team"), _day_key(rows.district_id, "district"),
+                _day_key(rows.category_id, "category")]
+
+    parts = _resolution_parts(user, filters, keys, lambda rows: [func.sum(rows.resolved), func.sum(rows.reopened)],
+                              filters.period.first_day, filters.period.last_day)
+    total, groups = _grouped(parts, Reopens, grouping)
     return ReopenRates(total=total, by_team=groups["team"], by_district=groups["district"],
                        by_category=groups["category"])
 

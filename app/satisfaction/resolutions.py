@@ -32,10 +32,14 @@ def day_counts(resolution: Resolution | None) -> dict[str, int]:
     """What one resolution adds to its day's counts (nothing for None)."""
     if resolution is None:
         return dict.fromkeys(DAY_COUNTS, 0)
-    score = resolution.score
+    return counts_of(resolution.score, resolution.reopened_at)
+
+
+def counts_of(score: int | None, reopened_at: datetime | None) -> dict[str, int]:
+    """What one resolution with this score and reopen adds to the counts of its day or month."""
     return {"resolved": 1, "scored": int(score is not None),
             "satisfied": int(score is not None and score >= SATISFIED_FROM), "score_total": score or 0,
-            "reopened": int(resolution.reopened_at is not None)}
+            "reopened": int(reopened_at is not None)}
 
 
 def count_in_day(resolution: Resolution) -> None:
