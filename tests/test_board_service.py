@@ -1,6 +1,7 @@
 """The board service, without HTTP: what a supervisor's board holds, in which order, for whom."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -233,6 +234,12 @@ def test_a_ticket_reopened_by_a_low_score_waits_for_the_call_back_outside_the_lo
     assert [t.reference for t in board.callbacks] == [reopened.reference]
     assert group(board, f"tech-{network['wang']}").load == 0
     assert board.callbacks[0].satisfaction_score == 1
+
+
+def test_a_call_back_is_overdue_on_the_board_from_its_due_time_on(reopened, user):
+    board, due = board_of("zhao", user), reopened.callback_due_at
+    late = lambda at: replace(board, now=at).callback_overdue(reopened)  # noqa: E731
+    assert (late(due - timedelta(seconds=1)), late(due), late(due + timedelta(hours=1))) == (False, True, True)
 
 
 # --- who sees which board -------------------------------------------------------------------------

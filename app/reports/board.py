@@ -32,6 +32,7 @@ from app.auth.models import Role, User
 from app.core.errors import ValidationFailed
 from app.extensions import db
 from app.routing.models import Team, team_districts
+from app.satisfaction.callbacks import callback_overdue
 from app.sla.service import running_clocks
 from app.tickets.actions import perform
 from app.tickets.lifecycle import WORKING
@@ -209,6 +210,10 @@ class Board:
     @property
     def unassigned(self) -> int:
         return sum(g.load for g in self.groups if g.technician is None)
+
+    def callback_overdue(self, ticket: Ticket) -> bool:
+        """The call-back is late by the board's clock: the moment the sweep escalates it."""
+        return ticket.callback_due_at is not None and callback_overdue(ticket.callback_due_at, self.now)
 
 
 def board_teams(user: User) -> list[Team]:
