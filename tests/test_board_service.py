@@ -242,6 +242,39 @@ def test_a_call_back_is_overdue_on_the_board_from_its_due_time_on(reopened, user
     assert (late(due - timedelta(seconds=1)), late(due), late(due + timedelta(hours=1))) == (False, True, True)
 
 
+# --- two ways of reading the same rows -------------------------------------------------------------
+
+@pytest.fixture
+def busy_board(ticket_of, triage_ticket, qingshan_ticket, make_ticket, reopened, user):
+    """Wang and li each with more tickets than a group lists, in every standing and with equal due
+    times; untriaged and new tickets nobody works yet; another team's ticket; a call-back."""
+    for username in ("wang", "li"):
+        for ago in (timedelta(hours=4), timedelta(hours=6), timedelta(hours=6), timedelta(minutes=25),
+                    timedelta(minutes=26), timedelta(0), timedelta(minutes=5)):
+            ticket_of(username, ago)
+        ticket_of(username, **CALM), ticket_of(username, **CALM)
+        waiting = ticket_of(username, timedelta(hours=2))
+        lifecycle.wait_for_resident(waiting, Actor.staff(user(username)), "家中无人", now=NOW - timedelta(hours=1))
+    make_ticket(at=NOW - timedelta(hours=3), building="不存在的小区8号楼")
+    make_ticket(at=NOW - timedelta(hours=3), building="不存在的小区8号楼")
+    db.session.commit()
+
+
+@pytest.mark.parametrize("opened", [None, UNASSIGNED, "wang", "li"])
+@pytest.mark.parametrize("per_group", [1, 2, 4, 6, 20])
+def test_walking_the_index_finds_the_rows_and_counts_the_window_finds(busy_board, user, team, network, per_group,
+                                                                      opened):
+    if db.session.get_bind().dialect.name != "postgresql":
+        pytest.skip("LATERAL is PostgreSQL's; SQLite always ranks with window functions")
+    key = f"tech-{network[opened]}" if opened in ("wang", "li") else opened
+    zhao = user("zhao")
+    by_window = service.rows_by_window(zhao, team, NOW, per_group, key)
+    by_index = service.rows_by_index(zhao, team, NOW, per_group, key)
+    assert sorted(by_index[0]) == sorted(by_window[0]) and len(by_index[0]) == len(set(by_index[0]))
+    assert by_index[1] == by_window[1]
+    assert by_window[1][network["wang"]].open == 10 > per_group or per_group == 20  # more than a group lists
+
+
 # --- who sees which board -------------------------------------------------------------------------
 
 def test_a_supervisor_always_gets_their_own_teams_board(user, team, team_q):
