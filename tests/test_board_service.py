@@ -5,7 +5,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from app.auth.models import User
 from app.core.errors import Conflict, ValidationFailed
@@ -13,6 +13,7 @@ from app.extensions import db
 from app.reports import board as service
 from app.reports.board import SlaState, UNASSIGNED
 from app.routing.models import Team
+from app.tickets.actions import available_actions
 from app.tickets import lifecycle
 from app.tickets.lifecycle import Actor
 from app.tickets.models import Closure, Status, Ticket
@@ -273,6 +274,14 @@ def test_walking_the_index_finds_the_rows_and_counts_the_window_finds(busy_board
     assert sorted(by_index[0]) == sorted(by_window[0]) and len(by_index[0]) == len(set(by_index[0]))
     assert by_index[1] == by_window[1]
     assert by_window[1][network["wang"]].open == 10 > per_group or per_group == 20  # more than a group lists
+
+
+@pytest.mark.parametrize("username", ["zhao", "admin", "wang"])
+def test_the_dispatch_form_is_offered_exactly_when_assigning_is_an_available_action(busy_board, user, username):
+    who, tickets = user(username), db.session.scalars(select(Ticket)).all()
+    offered = {t.id for t in tickets if service.may_dispatch(t, who)}
+    assert offered == {t.id for t in tickets if "assign" in available_actions(t, who)}
+    assert (0 < len(offered) < len(tickets)) == (username != "wang")
 
 
 # --- who sees which board -------------------------------------------------------------------------

@@ -39,7 +39,8 @@ from app.routing.models import Team, team_districts
 from app.satisfaction.callbacks import callback_overdue
 from app.sla.service import running_clocks
 from app.tickets.actions import perform
-from app.tickets.lifecycle import WORKING
+from app.tickets.permissions import may
+from app.tickets.lifecycle import ALLOWED_FROM, WORKING
 from app.tickets.models import OPEN_STATUSES_SQL, Status, Ticket, TicketEvent
 from app.tickets.visibility import visible_to
 
@@ -245,6 +246,12 @@ def awaits_callback(ticket: Ticket) -> bool:
     score = ticket.satisfaction_score
     return ticket.status is Status.REOPENED and (
         ticket.callback_due_at is not None or (score is not None and score <= 2))
+
+
+def may_dispatch(ticket: Ticket, user: User) -> bool:
+    """The board offers the ticket's dispatch form: its state allows assigning it and the user's role
+    may (available_actions' answer for "assign", without weighing every other action on every row)."""
+    return ticket.status in ALLOWED_FROM["assign"] and may(user, "assign", ticket)
 
 
 def team_technicians(team_id: int | None) -> list[User]:
