@@ -39,9 +39,9 @@ from app.routing.models import Team, team_districts
 from app.satisfaction.callbacks import callback_overdue
 from app.sla.service import running_clocks
 from app.tickets.actions import perform
-from app.tickets.permissions import may
 from app.tickets.lifecycle import ALLOWED_FROM, WORKING
 from app.tickets.models import OPEN_STATUSES_SQL, Status, Ticket, TicketEvent
+from app.tickets.permissions import may
 from app.tickets.visibility import visible_to
 
 # --- the SLA standing rule (pure) -------------------------------------------------------------
