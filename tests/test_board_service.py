@@ -1,10 +1,11 @@
 """The board service, without HTTP: what a supervisor's board holds, in which order, for whom."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from app.auth.models import User
 from app.core.errors import Conflict, ValidationFailed
@@ -12,6 +13,7 @@ from app.extensions import db
 from app.reports import board as service
 from app.reports.board import SlaState, UNASSIGNED
 from app.routing.models import Team
+from app.tickets.actions import available_actions
 from app.tickets import lifecycle
 from app.tickets.lifecycle import Actor
 from app.tickets.models import Closure, Status, Ticket
@@ -233,6 +235,53 @@ def test_a_ticket_reopened_by_a_low_score_waits_for_the_call_back_outside_the_lo
     assert [t.reference for t in board.callbacks] == [reopened.reference]
     assert group(board, f"tech-{network['wang']}").load == 0
     assert board.callbacks[0].satisfaction_score == 1
+
+
+def test_a_call_back_is_overdue_on_the_board_from_its_due_time_on(reopened, user):
+    board, due = board_of("zhao", user), reopened.callback_due_at
+    late = lambda at: replace(board, now=at).callback_overdue(reopened)  # noqa: E731
+    assert (late(due - timedelta(seconds=1)), late(due), late(due + timedelta(hours=1))) == (False, True, True)
+
+
+# --- two ways of reading the same rows -------------------------------------------------------------
+
+@pytest.fixture
+def busy_board(ticket_of, triage_ticket, qingshan_ticket, make_ticket, reopened, user):
+    """Wang and li each with more tickets than a group lists, in every standing and with equal due
+    times; untriaged and new tickets nobody works yet; another team's ticket; a call-back."""
+    for username in ("wang", "li"):
+        for ago in (timedelta(hours=4), timedelta(hours=6), timedelta(hours=6), timedelta(minutes=25),
+                    timedelta(minutes=26), timedelta(0), timedelta(minutes=5)):
+            ticket_of(username, ago)
+        ticket_of(username, **CALM), ticket_of(username, **CALM)
+        waiting = ticket_of(username, timedelta(hours=2))
+        lifecycle.wait_for_resident(waiting, Actor.staff(user(username)), "家中无人", now=NOW - timedelta(hours=1))
+    make_ticket(at=NOW - timedelta(hours=3), building="不存在的小区8号楼")
+    make_ticket(at=NOW - timedelta(hours=3), building="不存在的小区8号楼")
+    db.session.commit()
+
+
+@pytest.mark.parametrize("opened", [None, UNASSIGNED, "wang", "li"])
+@pytest.mark.parametrize("per_group", [1, 2, 4, 6, 20])
+def test_walking_the_index_finds_the_rows_and_counts_the_window_finds(busy_board, user, team, network, per_group,
+                                                                      opened):
+    if db.session.get_bind().dialect.name != "postgresql":
+        pytest.skip("LATERAL is PostgreSQL's; SQLite always ranks with window functions")
+    key = f"tech-{network[opened]}" if opened in ("wang", "li") else opened
+    zhao = user("zhao")
+    by_window = service.rows_by_window(zhao, team, NOW, per_group, key)
+    by_index = service.rows_by_index(zhao, team, NOW, per_group, key)
+    assert sorted(by_index[0]) == sorted(by_window[0]) and len(by_index[0]) == len(set(by_index[0]))
+    assert by_index[1] == by_window[1]
+    assert by_window[1][network["wang"]].open == 10 > per_group or per_group == 20  # more than a group lists
+
+
+@pytest.mark.parametrize("username", ["zhao", "admin", "wang"])
+def test_the_dispatch_form_is_offered_exactly_when_assigning_is_an_available_action(busy_board, user, username):
+    who, tickets = user(username), db.session.scalars(select(Ticket)).all()
+    offered = {t.id for t in tickets if service.may_dispatch(t, who)}
+    assert offered == {t.id for t in tickets if "assign" in available_actions(t, who)}
+    assert (0 < len(offered) < len(tickets)) == (username != "wang")
 
 
 # --- who sees which board -------------------------------------------------------------------------

@@ -1,9 +1,11 @@
 """The supervisor's team board: read-only queries, the SLA standing rule, and the two board actions.
 
-Reading: one window query ranks every open ticket within its technician's group and counts each
-group (open, overdue, at risk) in the same scan; only each group's most urgent rows come back, its
-share of a page-wide row budget (ROW_BUDGET: 20 rows per technician on an ordinary day, 6 when a
-city-wide outage puts thirty thousand tickets on 29 technicians). The supervisor can open one group
+Reading: each group (a technician's open tickets, or nobody's) is counted (open, overdue, at risk)
+and only its most urgent rows come back, its share of a page-wide row budget (ROW_BUDGET: 20 rows per
+technician on an ordinary day, 6 when a city-wide outage puts thirty thousand tickets on 29
+technicians). On PostgreSQL one statement counts the groups and walks each group's rows in board order
+down ix_tickets_board_order, stopping after its share (rows_by_index); SQLite ranks every ticket with
+window functions instead (rows_by_window), which finds the same rows. The supervisor can open one group
 to see up to ROWS_OPENED of its rows (the other groups then show their counts only). The call-backs
 are counted and the ones due first read; the team's technicians are one more query. So the board
 costs the same few queries, and renders about the same couple of hundred rows, for three open
@@ -11,8 +13,10 @@ tickets or thirty thousand.
 
 Indexes relied on: tickets(team_id, status) (ix_tickets_team_status) serves both branches of the
 filter, "our team's open tickets" and "open tickets with no team" (team_id IS NULL), with the
-district test (ix_tickets_district_id) and visibility checked on those rows; users(team_id)
-(ix_users_team_id) finds the team's technicians; team_districts' primary key the team's districts.
+district test (ix_tickets_district_id) and visibility checked on those rows; the partial
+ix_tickets_board_order (open tickets by coalesce(assignee_id, 0), due time, received, id) lists each
+group's first rows; users(team_id) (ix_users_team_id) finds the team's technicians; team_districts'
+primary key the team's districts.
 
 Writing: the board's two actions go through `app.tickets.actions.perform` (role, optimistic lock,
 lifecycle), after the board's own checks. Nothing here commits.
@@ -25,17 +29,19 @@ from datetime import datetime, timezone
 from typing import Iterable
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, false, func, not_, or_, select
+from sqlalchemy import and_, case, func, literal, not_, or_, select, text, true, union_all
 from sqlalchemy.orm import joinedload
 
 from app.auth.models import Role, User
 from app.core.errors import ValidationFailed
 from app.extensions import db
 from app.routing.models import Team, team_districts
+from app.satisfaction.callbacks import callback_overdue
 from app.sla.service import running_clocks
 from app.tickets.actions import perform
-from app.tickets.lifecycle import WORKING
-from app.tickets.models import OPEN_STATUSES, Status, Ticket, TicketEvent
+from app.tickets.lifecycle import ALLOWED_FROM, WORKING
+from app.tickets.models import OPEN_STATUSES_SQL, Status, Ticket, TicketEvent
+from app.tickets.permissions import may
 from app.tickets.visibility import visible_to
 
 # --- the SLA standing rule (pure) -------------------------------------------------------------
@@ -210,6 +216,10 @@ class Board:
     def unassigned(self) -> int:
         return sum(g.load for g in self.groups if g.technician is None)
 
+    def callback_overdue(self, ticket: Ticket) -> bool:
+        """The call-back is late by the board's clock: the moment the sweep escalates it."""
+        return ticket.callback_due_at is not None and callback_overdue(ticket.callback_due_at, self.now)
+
 
 def board_teams(user: User) -> list[Team]:
     """The teams whose board this user may open: every team for an admin, else their own."""
@@ -238,6 +248,12 @@ def awaits_callback(ticket: Ticket) -> bool:
         ticket.callback_due_at is not None or (score is not None and score <= 2))
 
 
+def may_dispatch(ticket: Ticket, user: User) -> bool:
+    """The board offers the ticket's dispatch form: its state allows assigning it and the user's role
+    may (available_actions' answer for "assign", without weighing every other action on every row)."""
+    return ticket.status in ALLOWED_FROM["assign"] and may(user, "assign", ticket)
+
+
 def team_technicians(team_id: int | None) -> list[User]:
     """The team's active technicians: whom its tickets may go to."""
     if team_id is None:
@@ -247,11 +263,16 @@ def team_technicians(team_id: int | None) -> list[User]:
         .order_by(User.id)))
 
 
+# The open statuses as literals, as ix_tickets_board_order spells them: so the planner can prove the
+# query's rows are in that partial index even when it plans once for any parameters.
+_OPEN = text(f"tickets.{OPEN_STATUSES_SQL}")
+
+
 def _on_board(user: User, team: Team):
     """The team's open tickets and the untriaged ones in its districts that `user` may see."""
     districts = select(team_districts.c.district_id).where(team_districts.c.team_id == team.id)
     return (
-        Ticket.status.in_(OPEN_STATUSES),
+        _OPEN,
         or_(Ticket.team_id == team.id, and_(Ticket.team_id.is_(None), Ticket.district_id.in_(districts))),
         visible_to(user),
     )
@@ -279,15 +300,32 @@ def _rank(now: datetime):
 _JOINED = (joinedload(Ticket.category), joinedload(Ticket.district), joinedload(Ticket.assignee))
 
 
-def _in_group(key: str):
-    return Ticket.assignee_id.is_(None) if key == UNASSIGNED else Ticket.assignee_id == int(key[5:])
+Found = tuple[list[int], dict[int | None, Counts]]  # the ids of the rows to list, and every group's counts
 
 
 def ranked_rows(user: User, team: Team, now: datetime, per_group: int,
                 opened: str | None = None) -> tuple[list[Ticket], dict[int | None, Counts]]:
     """Each technician's `per_group` most urgent open tickets, call-backs apart, and every group's
-    counts: one scan of the board's tickets. With a group opened, ROWS_OPENED of its tickets and
-    none of the others' (their counts still come)."""
+    counts. With a group opened, ROWS_OPENED of its tickets and none of the others' (their counts
+    still come). PostgreSQL walks the board's index (rows_by_index); SQLite, which has no LATERAL,
+    ranks every ticket (rows_by_window). Both find the same rows."""
+    read = rows_by_index if db.session.get_bind().dialect.name == "postgresql" else rows_by_window
+    ids, counts = read(user, team, now, per_group, opened)
+    # ids first: joined back to tickets, the planner misjudges the few rows found and scans them all
+    tickets = list(db.session.scalars(
+        select(Ticket).where(Ticket.id.in_(ids)).options(*_JOINED).order_by(Ticket.id))) if ids else []
+    return tickets, counts
+
+
+def _limit(group, per_group: int, opened: str | None):
+    """How many rows a group lists: its share, or ROWS_OPENED for the opened group and none for the others."""
+    if opened is None:
+        return literal(per_group)
+    return case((group == (0 if opened == UNASSIGNED else int(opened[5:])), ROWS_OPENED), else_=0)
+
+
+def rows_by_window(user: User, team: Team, now: datetime, per_group: int, opened: str | None = None) -> Found:
+    """One scan of the board's tickets: window functions rank each group and count it."""
     group = Ticket.assignee_id
     ranked = (
         select(Ticket.id, Ticket.assignee_id,
@@ -297,21 +335,59 @@ def ranked_rows(user: User, team: Team, now: datetime, per_group: int,
                func.count().over(partition_by=group).label("open"),
                func.count(case((_breached(now), 1))).over(partition_by=group).label("breached"),
                func.count(case((_at_risk(now), 1))).over(partition_by=group).label("at_risk"),
-               (_in_group(opened) if opened else false()).label("opened"))
+               _limit(func.coalesce(group, 0), per_group, opened).label("listed"))
         .where(*_on_board(user, team), not_(_CALLBACK))
         .subquery()
     )
-    listed = ranked.c.place <= case((ranked.c.opened, ROWS_OPENED), else_=0 if opened else per_group)
+    listed = ranked.c.place <= ranked.c.listed
     found = db.session.execute(  # each group's first row comes even when none is listed: it has the counts
         select(ranked.c.id, ranked.c.assignee_id, ranked.c.open, ranked.c.breached, ranked.c.at_risk,
                listed.label("listed"))
         .where(or_(listed, ranked.c.place == 1))).all()
-    counts = {row.assignee_id: Counts(row.open, row.breached, row.at_risk) for row in found}
-    # ids first: joined back to tickets, the planner misjudges the window's few rows and scans them all
-    ids = [row.id for row in found if row.listed]
-    tickets = list(db.session.scalars(
-        select(Ticket).where(Ticket.id.in_(ids)).options(*_JOINED).order_by(Ticket.id))) if ids else []
-    return tickets, counts
+    return ([row.id for row in found if row.listed],
+            {row.assignee_id: Counts(row.open, row.breached, row.at_risk) for row in found})
+
+
+def rows_by_index(user: User, team: Team, now: datetime, per_group: int, opened: str | None = None) -> Found:
+    """Each group counted (GROUP BY), then each group's most urgent rows read by walking
+    ix_tickets_board_order from the top (LATERAL … LIMIT): a few rows per group, however many it has.
+
+    The board's order (`_rank`, then the due time) is not an index order, since the rank depends on
+    now; so each group is read as four walks, each in index order and limited, whose union holds the
+    group's first rows: overdue (due time passed), at risk (due later, warning passed), on time (due
+    later, no warning yet), and the rest (paused, or no due time: few) sorted as the window sorts."""
+    scope = (*_on_board(user, team), not_(_CALLBACK))
+    group = func.coalesce(Ticket.assignee_id, 0)  # as the index has it: 0 for nobody's tickets
+    counts = (
+        select(group.label("grp"), func.count().label("open"),
+               func.count(case((_breached(now), 1))).label("breached"),
+               func.count(case((_at_risk(now), 1))).label("at_risk"),
+               _limit(group, per_group, opened).label("listed"))
+        .where(*scope).group_by(group)
+        .cte("counts")
+    )
+    running, due, warn = Ticket.sla_paused_at.is_(None), Ticket.sla_breach_at, Ticket.sla_warn_at
+    by_due = (due, Ticket.created_at, Ticket.id)
+
+    def walk(rank, *where, order=by_due):
+        return (select(Ticket.id, rank.label("rank"), due.label("due"), Ticket.created_at)
+                .where(*scope, group == counts.c.grp, *where).order_by(*order).limit(counts.c.listed)
+                .correlate(counts))
+
+    walks = union_all(
+        walk(literal(0), running, due <= now),
+        walk(literal(1), running, due > now, warn <= now),
+        walk(literal(2), running, due > now, or_(warn.is_(None), warn > now)),
+        walk(_rank(now), or_(due.is_(None), not_(running)), order=(_rank(now), due.is_(None), *by_due)),
+    ).subquery("walks")
+    first = (select(walks.c.id)
+             .order_by(walks.c.rank, walks.c.due.is_(None), walks.c.due, walks.c.created_at, walks.c.id)
+             .limit(counts.c.listed).lateral("first"))
+    found = db.session.execute(
+        select(counts.c.grp, counts.c.open, counts.c.breached, counts.c.at_risk, first.c.id)
+        .select_from(counts.outerjoin(first, true()))).all()
+    return ([row.id for row in found if row.id is not None],
+            {row.grp or None: Counts(row.open, row.breached, row.at_risk) for row in found})
 
 
 def owed_callbacks(user: User, team: Team, keep: str | None = None) -> tuple[list[Ticket], int]:

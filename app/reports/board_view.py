@@ -14,7 +14,7 @@ from typing import Callable
 from flask import url_for
 from flask_babel import gettext as _
 
-from app.core.i18n import current_language, format_when
+from app.core.i18n import current_language, when_formatter
 from app.reports.board import Row, SlaState
 from app.tickets.labels import PRIORITY_LABELS, staff_status_label
 from app.tickets.models import Ticket
@@ -56,6 +56,7 @@ class BoardText:
         self.clocks = {name: str(label) for name, label in clock_labels.items()}
         self.sla = {state: str(label) for state, label in sla_labels.items()}
         self.ticket_url, self.assign_url = _link("desk.ticket"), _link("reports.assign")
+        self.when = when_formatter()
         self.name = functools.cache(lambda thing: thing.display_name(language) if thing is not None else "")
         self.status = functools.cache(lambda status: str(staff_status_label(status)))
         self.priority = functools.cache(lambda priority: str(PRIORITY_LABELS[priority]))
@@ -77,6 +78,6 @@ class BoardText:
             problem=f"{self.name(ticket.category)} · {self.priority(ticket.priority)}",
             address=self.address(ticket), status=self.status(ticket.status), triage=ticket.team_id is None,
             clock=self.clocks.get(standing.clock, "") if standing.due else "",
-            due=format_when(standing.due), due_iso=standing.due.isoformat() if standing.due else "",
+            due=self.when(standing.due), due_iso=standing.due.isoformat() if standing.due else "",
             sla=self.sla[standing.state], state=standing.state,
         )

@@ -23,7 +23,7 @@ from app.core.time import utcnow
 from app.extensions import db
 from app.reports import board as service
 from app.reports.board_view import BoardText
-from app.tickets.actions import CONFLICT, available_actions
+from app.tickets.actions import CONFLICT
 from app.tickets.references import format_reference
 from app.tickets.visibility import ticket_for
 
@@ -99,16 +99,16 @@ def _board_url(team: str | None, opened: str | None = None) -> str:
 
 
 def _options_markup(technicians: list) -> Callable[[object], Markup]:
-    """The technician <option>s with one selected, made once per choice: in an outage the board has
-    hundreds of dispatch forms, and a template loop over the team for each row costs half a second."""
-    choose = escape(_("Choose one"))
+    """The technician <option>s with one selected, made once per choice from names escaped once: in an
+    outage the board has hundreds of dispatch forms, and a template loop over the team for each row
+    costs half a second."""
+    first = f'<option value="">{escape(_("Choose one"))}</option>'
+    names = [(str(t.id), escape(t.full_name)) for t in technicians]
 
     @functools.cache
     def options(chosen: str) -> Markup:
-        items = [f'<option value="">{choose}</option>']
-        items += [f'<option value="{t.id}"{" selected" if str(t.id) == chosen else ""}>{escape(t.full_name)}</option>'
-                  for t in technicians]
-        return Markup("".join(items))
+        return Markup(first + "".join([f'<option value="{value}"{" selected" if value == chosen else ""}>{name}'
+                                       "</option>" for value, name in names]))
 
     return lambda chosen: options("" if chosen is None else str(chosen))
 
@@ -127,7 +127,7 @@ def _render(requested_team: str | None, failed: Mapping | None = None):
         board=board,
         teams=teams if user.role is Role.ADMIN else [],
         technician_options=_options_markup(board.technicians),
-        may_assign=lambda ticket: "assign" in available_actions(ticket, user),
+        may_assign=lambda ticket: service.may_dispatch(ticket, user),
         text=BoardText(CLOCK_LABELS, SLA_LABELS),
         group_url=lambda key: _board_url(str(team.id) if team else None, key),
         board_url=_board_url(str(team.id) if team else None),

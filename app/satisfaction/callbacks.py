@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
+from sqlalchemy import ColumnElement
 
 from app.messaging import notify
 
@@ -18,6 +19,13 @@ from app.messaging import notify
 def callback_due(now: datetime) -> datetime:
     """When the supervisor's call is due for an answer given at `now`."""
     return now + timedelta(hours=current_app.config["CALLBACK_HOURS"])
+
+
+def callback_overdue(due_at: datetime | ColumnElement, now: datetime) -> bool | ColumnElement[bool]:
+    """Whether a call-back due at `due_at` is late at `now`: from its due time on. One comparison for a
+    value (the board marks the call-back overdue) and for the column (the sweep's SQL escalates it), so
+    both count the same moment as late."""
+    return due_at <= now
 
 
 def start_callback(ticket, now: datetime) -> None:

@@ -32,6 +32,7 @@ from app.messaging.notify import signature
 from app.messaging.numbers import may_text
 from app.messaging.optout import opted_out_among
 from app.messaging.outbox import Sms, queue_many_sms
+from app.satisfaction.callbacks import callback_overdue
 from app.sla.models import CALLBACK, SlaEscalation
 from app.sla.service import (BREACH, DUTY_MANAGER, LEVELS, WARNING, level_times, refresh_marks, running_clocks,
                              save_marks)
@@ -311,7 +312,7 @@ def callback_round(now: datetime) -> tuple[int, bool]:
                  .where(SlaEscalation.ticket_id == Ticket.id, SlaEscalation.clock == CALLBACK,
                         SlaEscalation.created_at >= Ticket.callback_due_at).exists())
     tickets = list(db.session.scalars(
-        select(Ticket).where(_REOPENED, Ticket.callback_due_at <= now, ~escalated)
+        select(Ticket).where(_REOPENED, callback_overdue(Ticket.callback_due_at, now), ~escalated)
         .order_by(Ticket.callback_due_at).limit(SWEEP_BATCH).options(*_swept())
         .with_for_update(skip_locked=True, of=Ticket)))
     if not tickets:
