@@ -1,7 +1,7 @@
 """Team board: an index over the open tickets in the board's order, per technician
 
 Revision ID: 9c3d4e5f6a87
-Revises: 8e4f1a2b3c54
+Revises: 9d4e5f6a7b98
 Create Date: 2026-11-22 05:00:00
 
 The board lists each technician's few most urgent open tickets (app.reports.board.rows_by_index). With
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '9c3d4e5f6a87'
-down_revision = '8e4f1a2b3c54'
+down_revision = '9d4e5f6a7b98'
 branch_labels = None
 depends_on = None
 
