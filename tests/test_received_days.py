@@ -168,6 +168,27 @@ def test_a_value_the_session_never_loaded_is_read_before_it_is_overwritten(ticke
     assert [key[1] for key in day_rows()] == [network["team_q"]]
 
 
+def test_intake_reads_nothing_back_to_count_its_ticket(complaint, ctx):
+    """Intake inserts the ticket and then dispatches it: the columns it was inserted without are known
+    to be NULL, so moving it to its team's row costs the upserts alone."""
+    from sqlalchemy import event
+
+    from app.intake.service import submit_complaint
+
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        ticket = submit_complaint(complaint(sms_consent=False), Actor.resident(), now=local(11, 3, 9))
+        db.session.commit()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+
+    assert ticket.team_id is not None
+    assert [s.split()[0] for s in statements if "received_days" in s] == ["INSERT", "INSERT"]
+    assert not [s for s in statements if s.startswith("SELECT tickets.id, tickets.created_at")]
+
+
 def test_the_day_rows_add_up_to_the_tickets_after_a_mixed_history(ticket, triage_ticket, make_ticket, person,
                                                                    network):
     zhao = Actor.staff(person("zhao"))

@@ -42,6 +42,7 @@ from sqlalchemy import Table, event, inspect, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import InstanceState, Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 Contribution = Callable[[Mapping[str, Any]], Iterable[tuple[Mapping[str, Any], Mapping[str, int]]]]
 _UNKNOWN = object()  # a committed value the session never loaded
@@ -214,4 +215,14 @@ def _write_differences(session: Session, _context) -> None:
             _add(deltas, rollup, before, -1)
             if state.obj() not in session.deleted:
                 _add(deltas, rollup, _current(rollup, state, before), +1)
+            if before is None:
+                _known_null(rollup, state)
         _write(session, rollup, deltas)
+
+
+def _known_null(rollup: Rollup, state: InstanceState) -> None:
+    """A watched attribute a new row was inserted without is NULL (one with a server default would be
+    expired, to be read): say so, or the next change of it would have to read it back (a SELECT)."""
+    for key in rollup.watched:
+        if key not in state.dict and key not in state.expired_attributes:
+            set_committed_value(state.obj(), key, None)
