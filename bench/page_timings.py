@@ -26,6 +26,7 @@ The copy needs the benchmark database free of other connections for a moment.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -439,6 +440,7 @@ def main() -> None:
     app = create_app(env={"HEATDESK_ENV": "production", "SECRET_KEY": secret,
                           "DATABASE_URL": url.render_as_string(hide_password=False), "RATELIMIT_ENABLED": "false",
                           "SESSION_COOKIE_SECURE": "false", "HEATDESK_INSTANCE_PATH": instance})
+    gc.freeze()  # as wsgi.py does in each gunicorn worker: start-up's objects out of the cyclic collector
     with app.app_context():
         engine = db.engine
         with engine.connect() as conn:
@@ -454,7 +456,8 @@ def main() -> None:
     print(f"Machine: {machine()}; load average {os.getloadavg()[0]:.2f} at start")
     print(f"PostgreSQL: {settings[0].split(' on ')[0]}, shared_buffers {settings[1]}, work_mem {settings[2]}")
     print(f"Database {url.database}: {counts[0]:,} tickets ({counts[2]:,} open), {counts[1]:,} events; {comment or ''}")
-    print("App: HEATDESK_ENV=production, no Redis (jobs inline), rate limits off; in-process test client; "
+    print("App: HEATDESK_ENV=production, no Redis (jobs inline), rate limits off, start-up frozen (gc.freeze, as wsgi.py); "
+          "in-process test client; "
           f"{args.warmup} warm-up + {args.runs} timed requests per page; budget p95 {args.budget_ms:.0f} ms")
     print()
     results: list[PageResult] = []
