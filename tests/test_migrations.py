@@ -123,25 +123,34 @@ def _account_counts() -> list[tuple]:
         select(SubstationAccounts.substation_id, SubstationAccounts.accounts).order_by(SubstationAccounts.substation_id))]
 
 
-def test_upgrading_a_database_with_tickets_fills_their_step_times_and_the_account_counts(tmp_path):
+def rebuilt_by_the_upgrade(tmp_path, revision: str, read):
+    """`read()` of the demo as the app kept it (seeded at the head), and again after a downgrade to
+    before `revision` and an upgrade, that is as that migration's backfill makes it (SQLite)."""
     from datetime import datetime, timezone
 
     from app import create_app
     from app.demo.seed import seed
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'rollups.sqlite3'}"},
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'rebuilt.sqlite3'}"},
                      env={"HEATDESK_ENV": "testing"})
     with app.app_context():
         upgrade()
         seed(now=datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc))
         db.session.commit()
-        times, counts = _step_times(), _account_counts()
+        kept = read()
         db.session.remove()
-        downgrade(revision=migration_module(ROLLUPS_REVISION).down_revision)
-        assert "substation_account_counts" not in db.inspect(db.engine).get_table_names()
+        downgrade(revision=migration_module(revision).down_revision)
         upgrade()
-        assert (_step_times(), _account_counts()) == (times, counts)
+        rebuilt = read()
         db.session.remove()
+    return kept, rebuilt
+
+
+def test_upgrading_a_database_with_tickets_fills_their_step_times_and_the_account_counts(tmp_path):
+    kept, rebuilt = rebuilt_by_the_upgrade(tmp_path, ROLLUPS_REVISION, lambda: (_step_times(), _account_counts()))
+
+    assert rebuilt == kept
+    times, counts = kept
     assert any(seconds is not None for _, _, _, seconds in times) and counts
 
 
@@ -199,22 +208,34 @@ def _received_days() -> list[tuple]:
 def test_upgrading_a_database_with_tickets_counts_the_day_rows_the_app_keeps(tmp_path):
     """The demo's tickets, counted live as the seed made them, then the table dropped (downgrade to the
     previous revision) and made again by the upgrade's backfill."""
-    from datetime import datetime, timezone
+    kept, rebuilt = rebuilt_by_the_upgrade(tmp_path, RECEIVED_DAYS_REVISION, _received_days)
 
-    from app import create_app
-    from app.demo.seed import seed
-
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'received.sqlite3'}"},
-                     env={"HEATDESK_ENV": "testing"})
-    with app.app_context():
-        upgrade()
-        seed(now=datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc))
-        db.session.commit()
-        kept = _received_days()
-        db.session.remove()
-        downgrade(revision=migration_module(RECEIVED_DAYS_REVISION).down_revision)
-        assert "received_days" not in db.inspect(db.engine).get_table_names()
-        upgrade()
-        assert _received_days() == kept
-        db.session.remove()
+    assert rebuilt == kept
     assert sum(row[4] for row in kept) > 10 and any(any(row[5:]) for row in kept)  # tickets, and clocks ended
+
+
+# --- 9b2c3d4e5f76 and 9d4e5f6a7b98: step times per month, resolutions per month -------------------
+
+def _table_rows(model) -> list[tuple]:
+    from sqlalchemy import select
+
+    table = model.__table__
+    return [tuple(row) for row in db.session.execute(select(table).order_by(*table.primary_key))]
+
+
+def test_upgrading_a_database_with_tickets_counts_the_step_time_months_the_app_keeps(tmp_path):
+    from app.analytics.step_times import StepTimeMonth
+
+    kept, rebuilt = rebuilt_by_the_upgrade(tmp_path, "9b2c3d4e5f76", lambda: [
+        row for row in _table_rows(StepTimeMonth) if row[-1]])
+
+    assert rebuilt == kept and len(kept) > 10
+
+
+def test_upgrading_a_database_with_resolutions_counts_the_resolution_months_the_app_keeps(tmp_path):
+    from app.satisfaction.resolution_months import ResolutionMonth
+
+    kept, rebuilt = rebuilt_by_the_upgrade(tmp_path, "9d4e5f6a7b98", lambda: [
+        row for row in _table_rows(ResolutionMonth) if row[5]])
+
+    assert rebuilt == kept and kept

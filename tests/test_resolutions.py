@@ -235,13 +235,18 @@ def test_a_resolution_counts_on_its_company_day(make_ticket, person):
     assert sorted(key[0] for key in day_rows()) == [date(2026, 11, 3), date(2026, 11, 4)]
 
 
-def test_the_migration_backfill_gives_the_day_rows_the_lifecycle_keeps(ticket, make_ticket, person, app):
+@pytest.fixture
+def two_scored(ticket, make_ticket, person):
+    """Two resolutions scored 2 (3 November, reopening) and 4 (4 December), committed."""
     fix(ticket, person("wang"), local(11, 3, 12))
     lifecycle.rate(ticket, 2, now=local(11, 3, 18))
     other = make_ticket(at=local(11, 3, 10))
-    fix(other, other.assignee, local(11, 4, 12))
-    lifecycle.rate(other, 4, now=local(11, 4, 13))
+    fix(other, other.assignee, local(12, 4, 12))
+    lifecycle.rate(other, 4, now=local(12, 4, 13))
     db.session.commit()
+
+
+def test_the_migration_backfill_gives_the_day_rows_the_lifecycle_keeps(two_scored):
     kept = day_rows()
     migration = migration_module("8e4f1a2b3c54")
     db.session.execute(ResolutionDay.__table__.delete())
@@ -282,13 +287,7 @@ def test_the_month_rows_always_add_up_to_the_day_rows(ticket, make_ticket, perso
     assert sorted({key[0] for key in month_rows()}) == [date(2026, 11, 1), date(2026, 12, 1)]
 
 
-def test_the_migration_backfill_gives_the_month_rows_the_lifecycle_keeps(ticket, make_ticket, person):
-    fix(ticket, person("wang"), local(11, 3, 12))
-    lifecycle.rate(ticket, 2, now=local(11, 3, 18))
-    other = make_ticket(at=local(11, 3, 10))
-    fix(other, other.assignee, local(12, 4, 12))
-    lifecycle.rate(other, 4, now=local(12, 4, 13))
-    db.session.commit()
+def test_the_migration_backfill_gives_the_month_rows_the_lifecycle_keeps(two_scored):
     kept = month_rows()
 
     db.session.execute(ResolutionMonth.__table__.delete())
