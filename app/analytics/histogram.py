@@ -2,8 +2,8 @@
 
 Why: the median and 90th percentile of a season's step times are order statistics of ~400,000
 values per step; sorting them per request costs more than a page may. Counted in buckets whose
-width is PRECISION of their lower bound (one second below 100 s), a season is a few
-tens of thousands of (bucket, count) rows, which add up in any order: per company month they are
+width is PRECISION of their lower bound (one second below 100 s), a season is a few tens of
+thousands of (bucket, count) rows, which add up in any order: per company month they are
 kept with the tickets (app.analytics.step_times), and the days of a period outside whole months
 are counted live, in the same buckets.
 
@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-
-from sqlalchemy import Float, Integer, case, cast, func, literal
 from typing import Mapping, Sequence
+
+from sqlalchemy import ColumnElement, Float, Integer, case, cast, func, literal
 
 PRECISION = 0.02  # the widest bucket, relative to its lower bound (changing it needs the month rows refilled)
 EXACT_BELOW = 100  # seconds: one bucket per second below this, where PRECISION would be under a second
@@ -39,7 +39,7 @@ def bucket_of(seconds: int) -> int:
     return EXACT_BELOW + math.floor(math.log(seconds / EXACT_BELOW) / _STEP)
 
 
-def bucket_sql(seconds):
+def bucket_sql(seconds: ColumnElement[int]) -> ColumnElement[int]:
     """`bucket_of` as a SQL expression on an integer column (PostgreSQL: ln() of double precision)."""
     scaled = cast(seconds, Float) / literal(float(EXACT_BELOW), Float)
     return case((seconds < EXACT_BELOW, seconds),
