@@ -14,7 +14,6 @@ whole city adds up a fifth as many rows (a season: ~20,000 instead of ~94,000).
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
-
 from typing import Any, Mapping
 
 from sqlalchemy import Date, Integer, SmallInteger, String
