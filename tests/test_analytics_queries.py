@@ -18,7 +18,6 @@ from app.auth.models import User
 from app.customers.models import Building, CustomerAccount, Substation
 from app.extensions import db
 from app.satisfaction.models import Resolution
-from app.satisfaction import resolutions
 from app.tickets.models import Category, Ticket
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -227,13 +226,12 @@ def test_a_supervisor_times_only_their_team_and_districts(timed_tickets, qingsha
 
 def resolution(ticket: Ticket, at: datetime, technician: User | None = None, score: int | None = None,
                reopened: datetime | None = None) -> Resolution:
-    """A resolution row as the lifecycle writes it (the ticket's team, district and category) and its
-    day's counts, answered `score` an hour later, and reopened at `reopened`."""
+    """A resolution row as the lifecycle writes it (the ticket's team, district and category), counted
+    in its day and month as it is written, answered `score` an hour later, and reopened at `reopened`."""
     row = Resolution(ticket_id=ticket.id, resolved_at=at, technician_id=technician.id if technician else None,
                      team_id=ticket.team_id, district_id=ticket.district_id, category_id=ticket.category_id,
                      score=score, rated_at=at + timedelta(hours=1) if score else None, reopened_at=reopened)
     db.session.add(row)
-    resolutions.count_in_day(row)
     db.session.commit()
     return row
 

@@ -233,7 +233,7 @@ def test_upgrading_a_database_with_tickets_counts_the_step_time_months_the_app_k
 
 
 def test_upgrading_a_database_with_resolutions_counts_the_resolution_months_the_app_keeps(tmp_path):
-    from app.satisfaction.resolution_months import ResolutionMonth
+    from app.satisfaction.resolution_counts import ResolutionMonth
 
     kept, rebuilt = rebuilt_by_the_upgrade(tmp_path, "9d4e5f6a7b98", lambda: [
         row for row in _table_rows(ResolutionMonth) if row[5]])

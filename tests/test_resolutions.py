@@ -15,8 +15,7 @@ from app.extensions import db
 from app.routing.models import Team
 from app.core.time import company_zone
 from app.satisfaction.models import DAY_COUNTS, DAY_KEYS, Resolution, ResolutionDay
-from app.satisfaction.resolution_months import MONTH_KEYS, ResolutionMonth
-from app.satisfaction.resolutions import day_counts, day_key
+from app.satisfaction.resolution_counts import MONTH_KEYS, WATCHED, ResolutionMonth, counts_of, day_key
 from app.tickets import lifecycle
 from app.tickets.lifecycle import Actor
 from app.tickets.models import Category, Status
@@ -205,9 +204,9 @@ def counted_by_hand() -> dict[tuple, dict[str, int]]:
     """The day rows as they should be: every resolution's counts added under its day and people."""
     expected: dict[tuple, dict[str, int]] = {}
     for row in db.session.scalars(select(Resolution)):
-        key = tuple(day_key(row)[k] for k in DAY_KEYS)
-        sums = expected.setdefault(key, dict.fromkeys(DAY_COUNTS, 0))
-        for name, value in day_counts(row).items():
+        values = {name: getattr(row, name) for name in WATCHED}
+        sums = expected.setdefault(tuple(day_key(values)[k] for k in DAY_KEYS), dict.fromkeys(DAY_COUNTS, 0))
+        for name, value in counts_of(values).items():
             sums[name] += value
     return expected
 

@@ -52,7 +52,7 @@ from app.analytics.received_days import ReceivedDay
 from app.analytics.step_times import ALL, StepTimeMonth, whole_months
 from app.routing.models import team_districts
 from app.satisfaction.models import NONE, ResolutionDay
-from app.satisfaction.resolution_months import ResolutionMonth
+from app.satisfaction.resolution_counts import ResolutionMonth
 from app.tickets.models import Ticket
 from app.tickets.visibility import SEE_EVERY_TICKET, visible_by_place, visible_to
 

@@ -15,7 +15,7 @@ from sqlalchemy import Date, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.analytics.rollups import Rollup, register
-from app.core.time import company_zone
+from app.core.time import to_local
 from app.extensions import db
 from app.satisfaction.models import NONE
 from app.tickets.models import Ticket
@@ -50,7 +50,7 @@ WATCHED = ("created_at", "team_id", "district_id", "category_id", *(f"{clock}_me
 
 def day_key(ticket: Mapping[str, Any]) -> dict[str, Any]:
     """The ticket's row: its company day of receipt, team, district and category."""
-    return {"day": ticket["created_at"].astimezone(company_zone()).date(),
+    return {"day": to_local(ticket["created_at"]).date(),
             "team_id": ticket["team_id"] or NONE, "district_id": ticket["district_id"] or NONE,
             "category_id": ticket["category_id"] or NONE}
 

@@ -13,7 +13,7 @@ whole city adds up a fifth as many rows (a season: ~20,000 instead of ~94,000).
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any, Mapping
 
 from sqlalchemy import Date, Integer, SmallInteger, String
@@ -21,11 +21,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.analytics.histogram import bucket_of
 from app.analytics.rollups import Rollup, register
-from app.core.time import company_zone
+from app.core.time import to_local
 from app.extensions import db
+from app.satisfaction.models import NONE  # a key column's "no team / district / category"
 from app.tickets.models import Ticket
 
-NONE = 0  # a key column's "no team / district / category" (key columns cannot be NULL), as in resolution_days
 ALL = -1  # the team and district of the city's rows: every ticket, whatever its team and district
 STEPS = ("respond", "on_site", "resolve")  # each stored in Ticket.<step>_seconds
 KEYS = ("month", "team_id", "district_id", "category_id", "step", "bucket")
@@ -47,10 +47,7 @@ class StepTimeMonth(db.Model):
 
 def month_of(moment: datetime) -> date:
     """The first day of the company month a moment falls in."""
-    if moment.tzinfo is None:  # SQLite hands back naive UTC
-        moment = moment.replace(tzinfo=timezone.utc)
-    day = moment.astimezone(company_zone()).date()
-    return day.replace(day=1)
+    return to_local(moment).date().replace(day=1)
 
 
 WATCHED = ("created_at", "team_id", "district_id", "category_id", *(f"{step}_seconds" for step in STEPS))

@@ -33,6 +33,13 @@ def signature(language: str) -> str:
     return f"【{current_app.config['COMPANY_NAME']}】"
 
 
+def _staff_text(compose) -> tuple[str, str]:
+    """A text for staff: in the company's language (`compose(language)` writes it in that locale), signed."""
+    language = current_app.config["BABEL_DEFAULT_LOCALE"]
+    with force_locale(language):
+        return language, signature(language) + compose(language)
+
+
 def received(ticket) -> None:
     """The complaint is in: its reference, and when we will be in touch."""
     if ticket.respond_due_at is not None:
@@ -86,15 +93,16 @@ def new_job_for_technician(ticket) -> None:
     technician = ticket.assignee
     if technician is None or not technician.phone or not may_text(technician.phone) or is_opted_out(technician.phone):
         return
-    language = current_app.config["BABEL_DEFAULT_LOCALE"]
-    with force_locale(language):
+
+    def compose(language: str) -> str:
         where = " ".join(part for part in (
             ticket.district.display_name(language) if ticket.district else "", ticket.address_text,
             _("unit %(u)s", u=ticket.unit) if ticket.unit else "", _("flat %(f)s", f=ticket.flat) if ticket.flat else "",
         ) if part)
-        body = signature(language) + _("New job %(ref)s: %(problem)s, %(where)s.",
-                                       ref=format_reference(ticket.reference),
-                                       problem=ticket.category.display_name(language), where=where)
+        return _("New job %(ref)s: %(problem)s, %(where)s.", ref=format_reference(ticket.reference),
+                 problem=ticket.category.display_name(language), where=where)
+
+    language, body = _staff_text(compose)
     queue_sms(to=technician.phone, body=body, language=language, kind="new_job", ticket_id=ticket.id)
 
 
@@ -127,12 +135,10 @@ def callback_for_supervisors(ticket) -> None:
     numbers = [u.phone for u in supervisors if u.phone and may_text(u.phone) and not is_opted_out(u.phone)]
     if not numbers:
         return
-    language = current_app.config["BABEL_DEFAULT_LOCALE"]
-    with force_locale(language):
-        body = signature(language) + _(
-            "Call-back %(ref)s: the resident is not satisfied. Please call %(phone)s by %(when)s.",
-            ref=format_reference(ticket.reference), phone=display_phone(ticket.phone),
-            when=format_when(ticket.callback_due_at))
+    language, body = _staff_text(lambda _language: _(
+        "Call-back %(ref)s: the resident is not satisfied. Please call %(phone)s by %(when)s.",
+        ref=format_reference(ticket.reference), phone=display_phone(ticket.phone),
+        when=format_when(ticket.callback_due_at)))
     for number in numbers:
         queue_sms(to=number, body=body, language=language, kind="callback", ticket_id=ticket.id)
 
@@ -145,11 +151,9 @@ def callback_overdue(ticket, numbers: list[str], queue=queue_sms) -> None:
         return
     from app.messaging.numbers import display_phone
 
-    language = current_app.config["BABEL_DEFAULT_LOCALE"]
-    with force_locale(language):
-        body = signature(language) + _(
-            "Call-back %(ref)s is overdue (due %(when)s). Please call %(phone)s now.",
-            ref=format_reference(ticket.reference), phone=display_phone(ticket.phone),
-            when=format_when(ticket.callback_due_at))
+    language, body = _staff_text(lambda _language: _(
+        "Call-back %(ref)s is overdue (due %(when)s). Please call %(phone)s now.",
+        ref=format_reference(ticket.reference), phone=display_phone(ticket.phone),
+        when=format_when(ticket.callback_due_at)))
     for number in numbers:
         queue(to=number, body=body, language=language, kind="callback_overdue", ticket_id=ticket.id)
