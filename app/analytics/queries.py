@@ -21,8 +21,9 @@ Which tickets a report counts:
   index-only scans; the accounts per substation are a stored count (app.analytics.account_counts).
 - Satisfaction and reopens: *resolutions* in the period (one each time a ticket was resolved, i.e.
   each survey sent), with the technician, team, district and category as at resolution, added up
-  from their company days (`resolution_days`, kept with the resolutions in the same transaction by
-  app.satisfaction.resolutions): a season is ~90,000 day rows instead of ~400,000 resolutions.
+  from their company months and days (`resolution_months` for whole months, `resolution_days` for
+  the days outside them; app.satisfaction.resolution_counts): a season is ~20,000 rows instead of
+  ~400,000 resolutions.
   Visibility is the same rule on the team and district kept there. Satisfaction counts every answer
   once, a low score that reopened the ticket included; the reopen rate is the share of those
   resolutions followed by a reopen. On PostgreSQL GROUPING SETS over the finest groups return only

@@ -60,8 +60,8 @@ DAY_COUNTS = ("resolved", "scored", "satisfied", "score_total", "reopened")
 class ResolutionDay(db.Model):
     """The resolutions of one company day, counted per technician, team, district and category: what
     the satisfaction and reopen reports add up. A season is ~90,000 of these rows instead of ~400,000
-    resolutions. Kept in the same transaction as the resolutions themselves, by the same service
-    functions (app.satisfaction.resolutions), so the two always agree."""
+    resolutions. Kept from the resolutions at each flush, in the same transaction
+    (app.satisfaction.resolution_counts), so the two always agree."""
 
     __tablename__ = "resolution_days"
 
